@@ -1,0 +1,38 @@
+# Two commands on a fresh machine:
+#   make train   set up .venv, then train the built-in digits default
+#   make test    set up .venv, then run the test suite (what CI runs)
+# Override the torch requirement with e.g.  make test TORCH_SPEC='torch==2.14.1'
+
+PYTHON     ?= python3
+VENV       ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+PYTEST_ARGS ?= -n 2
+BIN        := $(VENV)/bin
+STAMP      := $(VENV)/.ddpm-kit-setup
+PLUGINS    := $(wildcard plugins/*/pyproject.toml)
+
+.PHONY: setup train test test-slow bench clean
+
+$(STAMP): pyproject.toml $(PLUGINS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+train: $(STAMP)
+	$(BIN)/ddpm-kit train $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,16 @@
+"""Registries of named components (torch-free). See ``kinds`` for the families."""
+
+from ddpm_kit.registry.field import Component
+from ddpm_kit.registry.kinds import (
+    BACKBONES, DATA_SOURCES, EMAS, LOSSES, LR_SCHEDULES, REGISTRIES, SAMPLERS, SCHEDULES, WEIGHTINGS,
+    BackboneSpec, DataSpec, EMASpec, LossSpec, LRScheduleSpec, SamplerSpec, ScheduleSpec, WeightingSpec,
+)
+from ddpm_kit.registry.registry import Origin, PluginError, Registry, RegistryError, did_you_mean
+from ddpm_kit.registry.spec import Spec
+
+__all__ = [
+    "BACKBONES", "DATA_SOURCES", "EMAS", "LOSSES", "LR_SCHEDULES", "REGISTRIES", "SAMPLERS", "SCHEDULES",
+    "WEIGHTINGS", "BackboneSpec", "Component", "DataSpec", "EMASpec", "LRScheduleSpec", "LossSpec", "Origin",
+    "PluginError", "Registry", "RegistryError", "SamplerSpec", "ScheduleSpec", "Spec", "WeightingSpec",
+    "did_you_mean",
+]

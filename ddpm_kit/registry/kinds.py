@@ -1,0 +1,165 @@
+"""The component families: one base spec (with the family's shared interface) and one registry each.
+
+| kind          | entry-point group              | implementation call signature                                   |
+|---------------|--------------------------------|-----------------------------------------------------------------|
+| schedule      | ``ddpm_kit.schedules``         | ``impl(spec, timesteps) -> Tensor[T] float64`` (betas)          |
+| loss          | ``ddpm_kit.losses``            | ``impl(spec)(prediction, target) -> Tensor[B]`` per-sample loss |
+| weighting     | ``ddpm_kit.weightings``        | ``impl(spec)(snr[B], parameterization) -> Tensor[B]``           |
+| backbone      | ``ddpm_kit.backbones``         | ``impl(spec) -> nn.Module`` with ``forward(x, t, context, y)``  |
+| ema           | ``ddpm_kit.ema``               | ``impl(spec, model)``: object with ``update(step, model)``      |
+| sampler       | ``ddpm_kit.samplers``          | ``impl(spec)``: object with ``sample(...)`` (see samplers)      |
+| data          | ``ddpm_kit.data``              | ``impl(spec) -> DataSplits`` (train / val datasets)             |
+| lr_schedule   | ``ddpm_kit.lr_schedules``      | ``impl(spec) -> Callable[[step], multiplier]``                  |
+
+Everything in this module is torch-free: the bases declare pure-Python hooks that the
+config layer uses for cross-field checks before any compute starts.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from pydantic import Field
+
+from ddpm_kit.registry.registry import Registry
+from ddpm_kit.registry.spec import Spec
+
+PARAMETERIZATIONS = ("eps", "x0", "v")
+
+
+class ScheduleSpec(Spec):
+    """A beta schedule: maps the number of steps T to betas[T] in (0, 1]."""
+
+    kind: ClassVar[str] = "schedule"
+    #: False for schedules whose length is fixed by their own parameters (given_betas).
+    uses_timesteps: ClassVar[bool] = True
+
+    def reference_betas(self, timesteps: int) -> list[float]:
+        """The betas in pure-Python float64, used by validation (terminal alpha_bar) and tests."""
+        raise NotImplementedError
+
+    def reference_alphas_cumprod(self, timesteps: int) -> list[float]:
+        """alpha_bar_t = prod_{s<=t} (1 - beta_s), in pure Python."""
+        out, running = [], 1.0
+        for beta in self.reference_betas(timesteps):
+            running *= 1.0 - beta
+            out.append(running)
+        return out
+
+
+class LossSpec(Spec):
+    """An element-wise error reduced to one loss per sample (mean over all but the batch axis)."""
+
+    kind: ClassVar[str] = "loss"
+
+
+class WeightingSpec(Spec):
+    """A per-sample loss weight as a function of the signal-to-noise ratio at t."""
+
+    kind: ClassVar[str] = "weighting"
+    #: parameterizations this weighting is defined for
+    parameterizations: ClassVar[tuple[str, ...]] = PARAMETERIZATIONS
+
+    def weight_reference(self, snr: float, parameterization: str) -> float:
+        """The weight in pure Python (used by tests and by validation at SNR = 0 and inf)."""
+        raise NotImplementedError
+
+
+class BackboneSpec(Spec):
+    """The denoising network: ``forward(x, timesteps, context=None, y=None)``."""
+
+    kind: ClassVar[str] = "backbone"
+
+    def data_channels(self) -> int | None:
+        """Channels of the input the backbone expects (None when not an image backbone)."""
+        return None
+
+    def output_channels(self) -> int | None:
+        return None
+
+    def spatial_size(self) -> int | None:
+        """Square side the backbone was declared for (None when it accepts any)."""
+        return None
+
+    def accepts_labels(self) -> bool:
+        return False
+
+    def accepts_context(self) -> bool:
+        return False
+
+    def data_dims(self) -> int:
+        """Number of non-batch axes of the data (3 for images, 1 for vectors)."""
+        return 3
+
+
+class EMASpec(Spec):
+    """An exponential moving average of the weights, updated from the step and the weights."""
+
+    kind: ClassVar[str] = "ema"
+
+    def half_life_steps(self, step: int) -> float | None:
+        """Half-life in optimizer steps at ``step`` (pure Python; None when undefined)."""
+        return None
+
+
+class SamplerSpec(Spec):
+    """A reverse-process sampler; declares what it supports so validation can refuse a bad pairing."""
+
+    kind: ClassVar[str] = "sampler"
+    parameterizations: ClassVar[tuple[str, ...]] = PARAMETERIZATIONS
+    supports_clip_denoised: ClassVar[bool] = True
+
+    def num_steps(self, timesteps: int) -> int:
+        """Number of network evaluations for a schedule of ``timesteps`` steps."""
+        raise NotImplementedError
+
+    def check(self, timesteps: int) -> list[str]:
+        """Problems with this sampler at this T (empty when fine)."""
+        return []
+
+
+class DataSpec(Spec):
+    """A data source; every source has a batch size and yields named batch keys."""
+
+    kind: ClassVar[str] = "data"
+    batch_size: int = Field(128, ge=1, description="samples per batch on each device")
+    num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
+
+    def sample_shape(self) -> tuple[int, ...] | None:
+        """Shape of one sample of the first-stage key (C, H, W) or (D,), when known without reading data."""
+        return None
+
+    def keys(self) -> tuple[str, ...]:
+        """Batch keys this source yields."""
+        return ("image",)
+
+
+class LRScheduleSpec(Spec):
+    """A learning-rate multiplier as a function of the optimizer step (LambdaLR)."""
+
+    kind: ClassVar[str] = "lr_schedule"
+
+    def multiplier_reference(self, step: int) -> float:
+        raise NotImplementedError
+
+
+SCHEDULES: Registry[ScheduleSpec] = Registry("schedule", ScheduleSpec, "ddpm_kit.schedules", "beta schedule")
+LOSSES: Registry[LossSpec] = Registry("loss", LossSpec, "ddpm_kit.losses", "element-wise loss")
+WEIGHTINGS: Registry[WeightingSpec] = Registry("weighting", WeightingSpec, "ddpm_kit.weightings", "loss weighting")
+BACKBONES: Registry[BackboneSpec] = Registry("backbone", BackboneSpec, "ddpm_kit.backbones", "denoising network")
+EMAS: Registry[EMASpec] = Registry("ema", EMASpec, "ddpm_kit.ema", "EMA strategy")
+SAMPLERS: Registry[SamplerSpec] = Registry("sampler", SamplerSpec, "ddpm_kit.samplers", "sampler")
+DATA_SOURCES: Registry[DataSpec] = Registry("data", DataSpec, "ddpm_kit.data", "data source")
+LR_SCHEDULES: Registry[LRScheduleSpec] = Registry(
+    "lr_schedule", LRScheduleSpec, "ddpm_kit.lr_schedules", "learning-rate schedule"
+)
+
+REGISTRIES: dict[str, Registry] = {
+    r.kind: r for r in (SCHEDULES, LOSSES, WEIGHTINGS, BACKBONES, EMAS, SAMPLERS, DATA_SOURCES, LR_SCHEDULES)
+}
+
+
+def snr_from_alpha_bar(alpha_bar: float) -> float:
+    """SNR(t) = alpha_bar_t / (1 - alpha_bar_t); inf at alpha_bar = 1."""
+    return math.inf if alpha_bar >= 1.0 else alpha_bar / (1.0 - alpha_bar)

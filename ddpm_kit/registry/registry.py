@@ -1,0 +1,208 @@
+"""One registry per component kind: built-ins and entry-point plugins by name.
+
+Built-ins register with the ``@REGISTRY.register`` decorator. Plugins declare an entry
+point in the registry's group (``ddpm_kit.schedules`` ...), whose name equals the spec's
+name and whose value points at a Spec subclass in a torch-free module. Discovery reads
+package metadata only; a plugin module is imported when a config names it, or when a
+listing asks for details. Two providers of one name is an error naming both.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.metadata as md
+import logging
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from ddpm_kit.registry.spec import Spec
+
+log = logging.getLogger(__name__)
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]*$")
+BUILTIN = "builtin"
+
+S = TypeVar("S", bound=Spec)
+
+
+class RegistryError(LookupError):
+    """An unknown or ambiguous component name."""
+
+
+class PluginError(RuntimeError):
+    """A plugin that could not be loaded, or that breaks the registry's rules."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a component comes from: ``builtin`` or a distribution and its version."""
+
+    distribution: str
+    version: str = ""
+    entry_point: str = ""
+
+    def __str__(self) -> str:
+        return self.distribution if not self.version else f"{self.distribution}=={self.version}"
+
+
+@dataclass(frozen=True)
+class _Provider:
+    name: str
+    origin: Origin
+    entry: md.EntryPoint | None = None
+
+
+def _close_matches(name: str, choices: Iterable[str]) -> list[str]:
+    return difflib.get_close_matches(name, sorted(choices), n=3, cutoff=0.6)
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'cosine'?"`` or the empty string."""
+    matches = _close_matches(name, choices)
+    if not matches:
+        return ""
+    return "; did you mean " + " or ".join(repr(m) for m in matches) + "?"
+
+
+def _plugin_policy() -> tuple[str, set[str], set[str]]:
+    """(mode, allowlist, blocklist) from DDPM_KIT_PLUGINS and DDPM_KIT_BLOCK."""
+    raw = os.environ.get("DDPM_KIT_PLUGINS", "all").strip()
+    blocked = {b.strip() for b in os.environ.get("DDPM_KIT_BLOCK", "").split(",") if b.strip()}
+    if raw in ("", "all"):
+        return "all", set(), blocked
+    if raw == "off":
+        return "off", set(), blocked
+    return "allow", {a.strip() for a in raw.split(",") if a.strip()}, blocked
+
+
+class Registry(Generic[S]):
+    """Name → spec class for one component kind."""
+
+    def __init__(self, kind: str, base: type[S], group: str, description: str) -> None:
+        self.kind = kind
+        self.base = base
+        self.group = group
+        self.description = description
+        self._builtins: dict[str, type[S]] = {}
+        self._loaded: dict[str, tuple[type[S], Origin]] = {}
+        self._discovered: dict[str, list[_Provider]] | None = None
+        self._failures: dict[str, PluginError] = {}
+
+    # ------------------------------------------------------------------ registration
+    def register(self, spec: type[S]) -> type[S]:
+        """Class decorator for built-ins (plugins use entry points instead)."""
+        name = self._check_spec(spec, expected_name=None, where=f"{spec.__module__}.{spec.__qualname__}")
+        if name in self._builtins:
+            raise RegistryError(f"{self.kind} {name!r} is registered twice")
+        self._builtins[name] = spec
+        self._loaded[name] = (spec, Origin(BUILTIN))
+        return spec
+
+    def _check_spec(self, spec: object, expected_name: str | None, where: str) -> str:
+        if not (isinstance(spec, type) and issubclass(spec, self.base)):
+            raise PluginError(
+                f"{where} is not a {self.kind} spec (expected a subclass of "
+                f"{self.base.__module__}.{self.base.__qualname__}, got {spec!r})"
+            )
+        name = spec.spec_name()
+        if not NAME_PATTERN.match(name):
+            raise PluginError(f"{where}: name {name!r} must match {NAME_PATTERN.pattern}")
+        if expected_name is not None and name != expected_name:
+            raise PluginError(
+                f"{where}: entry point is named {expected_name!r} but the spec's name is {name!r}; they must be equal"
+            )
+        return name
+
+    # ------------------------------------------------------------------ discovery
+    def _providers(self) -> dict[str, list[_Provider]]:
+        """Builtins plus entry points of this group, read from metadata only (cached)."""
+        if self._discovered is None:
+            providers: dict[str, list[_Provider]] = {n: [_Provider(n, Origin(BUILTIN))] for n in self._builtins}
+            mode, allow, blocked = _plugin_policy()
+            if mode != "off":
+                for entry in md.entry_points(group=self.group):
+                    dist = entry.dist.name if entry.dist is not None else "<unknown distribution>"
+                    version = entry.dist.version if entry.dist is not None else ""
+                    if dist in blocked or entry.name in blocked:
+                        log.info("plugin %s from %s blocked by DDPM_KIT_BLOCK", entry.name, dist)
+                        continue
+                    if mode == "allow" and dist not in allow and entry.name not in allow:
+                        continue
+                    origin = Origin(dist, version, entry.value)
+                    providers.setdefault(entry.name, []).append(_Provider(entry.name, origin, entry))
+            self._discovered = providers
+        return self._discovered
+
+    def refresh(self) -> None:
+        """Forget discovered plugins (after installing one, or changing the env knobs)."""
+        self._discovered = None
+        self._failures.clear()
+        self._loaded = {n: (s, Origin(BUILTIN)) for n, s in self._builtins.items()}
+
+    def names(self) -> list[str]:
+        """Every known name, plugins included, without importing any plugin."""
+        return sorted(self._providers())
+
+    # ------------------------------------------------------------------ lookup
+    def get(self, name: str) -> type[S]:
+        """The spec class registered as ``name``; imports that plugin only."""
+        if name in self._loaded and len(self._providers().get(name, ())) <= 1:
+            return self._loaded[name][0]
+        providers = self._providers().get(name)
+        if not providers:
+            raise RegistryError(f"unknown {self.kind} {name!r}{did_you_mean(name, self.names())}"
+                                f" (known: {', '.join(self.names())})")
+        if len(providers) > 1:
+            described = [f"{p.origin}" + (f" (entry point {p.origin.entry_point})" if p.entry else "")
+                         for p in providers]
+            raise PluginError(f"{self.kind} {name!r} is provided more than once: " + "; ".join(described)
+                              + ". Uninstall one, or block it with DDPM_KIT_BLOCK=<distribution>.")
+        return self._load(providers[0])
+
+    def _load(self, provider: _Provider) -> type[S]:
+        assert provider.entry is not None
+        if provider.name in self._failures:
+            raise self._failures[provider.name]
+        where = f"plugin {provider.name!r} from distribution {provider.origin}"
+        try:
+            spec = provider.entry.load()
+        except Exception as exc:  # a plugin's import can fail in any way
+            error = PluginError(f"{where} failed to load: {type(exc).__name__}: {exc}. "
+                                f"Fix or uninstall it, or block it with DDPM_KIT_BLOCK={provider.origin.distribution}")
+            error.__cause__ = exc
+            self._failures[provider.name] = error
+            raise error from exc
+        try:
+            self._check_spec(spec, provider.name, where)
+        except PluginError as error:
+            self._failures[provider.name] = error
+            raise
+        self._loaded[provider.name] = (spec, provider.origin)
+        return spec
+
+    def origin(self, name: str) -> Origin:
+        self.get(name)
+        return self._loaded[name][1]
+
+    def load_all(self) -> list[PluginError]:
+        """Load every provider; return the failures instead of raising (for listings)."""
+        problems: list[PluginError] = []
+        for name in self.names():
+            try:
+                self.get(name)
+            except (PluginError, RegistryError) as exc:
+                problems.append(exc if isinstance(exc, PluginError) else PluginError(str(exc)))
+        return problems
+
+    def loaded(self) -> dict[str, tuple[type[S], Origin]]:
+        """Name → (spec, origin) for what is loaded now."""
+        return dict(self._loaded)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._providers()
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}, group={self.group!r}, names={self.names()})"

@@ -1,0 +1,53 @@
+"""The base of every component spec: a frozen, torch-free pydantic model.
+
+A spec is what a config names: ``{name: cosine, cosine_s: 0.008}``. It carries the
+typed parameters with their constraints, a docstring with the formula and its source,
+and the dotted location of the implementation, which is imported only by ``load_impl``
+(never from a config: ``impl`` is a class constant written by the component's author).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, ClassVar, get_args
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Spec(BaseModel):
+    """Base of all component specs. Subclasses narrow ``name`` to a ``Literal``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    name: str
+
+    #: ``"package.module:attribute"`` of the torch implementation, imported lazily.
+    impl: ClassVar[str] = ""
+    #: Registry kind, set on the family base class (``"schedule"``, ``"loss"``, ...).
+    kind: ClassVar[str] = ""
+
+    @classmethod
+    def spec_name(cls) -> str:
+        """The registered name: the single value of the ``name`` Literal."""
+        annotation = cls.model_fields["name"].annotation
+        values = get_args(annotation)
+        if len(values) != 1 or not isinstance(values[0], str):
+            raise TypeError(f"{cls.__qualname__}.name must be annotated as Literal['<one name>']")
+        return values[0]
+
+    @classmethod
+    def summary(cls) -> str:
+        """First line of the docstring: the one-line description shown in listings."""
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+    def load_impl(self) -> Any:
+        """Import and return the implementation object named by ``impl``."""
+        if not self.impl or ":" not in self.impl:
+            raise TypeError(f"{type(self).__qualname__} declares no implementation ('impl' = {self.impl!r})")
+        module_name, attribute = self.impl.split(":", 1)
+        return getattr(importlib.import_module(module_name), attribute)
+
+    def explicit_params(self) -> dict[str, Any]:
+        """Parameters the user set explicitly (everything but the name)."""
+        return {k: getattr(self, k) for k in self.model_fields_set if k != "name"}
