@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]*$")
 BUILTIN = "builtin"
+#: The distribution whose entry points are the built-ins (they register exactly as plugins do).
+BUILTIN_DISTRIBUTION = "ddpm-kit"
 
 S = TypeVar("S", bound=Spec)
 
@@ -93,13 +95,22 @@ class Registry(Generic[S]):
 
     # ------------------------------------------------------------------ registration
     def register(self, spec: type[S]) -> type[S]:
-        """Class decorator for built-ins (plugins use entry points instead)."""
+        """Register a spec from code (tests, notebooks). Packages use entry points, built-ins included."""
         name = self._check_spec(spec, expected_name=None, where=f"{spec.__module__}.{spec.__qualname__}")
-        if name in self._builtins:
-            raise RegistryError(f"{self.kind} {name!r} is registered twice")
+        if name in self._builtins or name in self._providers():
+            raise RegistryError(f"{self.kind} {name!r} is already registered")
+        origin = Origin("registered", "", f"{spec.__module__}:{spec.__qualname__}")
         self._builtins[name] = spec
-        self._loaded[name] = (spec, Origin(BUILTIN))
+        self._loaded[name] = (spec, origin)
+        self._providers()[name] = [_Provider(name, origin)]
         return spec
+
+    def unregister(self, name: str) -> None:
+        """Remove a spec registered from code."""
+        self._builtins.pop(name)
+        self._loaded.pop(name, None)
+        if self._discovered is not None:
+            self._discovered.pop(name, None)
 
     def _check_spec(self, spec: object, expected_name: str | None, where: str) -> str:
         if not (isinstance(spec, type) and issubclass(spec, self.base)):
@@ -120,12 +131,16 @@ class Registry(Generic[S]):
     def _providers(self) -> dict[str, list[_Provider]]:
         """Builtins plus entry points of this group, read from metadata only (cached)."""
         if self._discovered is None:
-            providers: dict[str, list[_Provider]] = {n: [_Provider(n, Origin(BUILTIN))] for n in self._builtins}
+            providers: dict[str, list[_Provider]] = {n: [_Provider(n, self._loaded[n][1])] for n in self._builtins}
             mode, allow, blocked = _plugin_policy()
-            if mode != "off":
-                for entry in md.entry_points(group=self.group):
-                    dist = entry.dist.name if entry.dist is not None else "<unknown distribution>"
-                    version = entry.dist.version if entry.dist is not None else ""
+            for entry in md.entry_points(group=self.group):
+                dist = entry.dist.name if entry.dist is not None else "<unknown distribution>"
+                version = entry.dist.version if entry.dist is not None else ""
+                if dist == BUILTIN_DISTRIBUTION:
+                    origin = Origin(BUILTIN, version, entry.value)
+                    providers.setdefault(entry.name, []).insert(0, _Provider(entry.name, origin, entry))
+                    continue
+                if mode != "off":
                     if dist in blocked or entry.name in blocked:
                         log.info("plugin %s from %s blocked by DDPM_KIT_BLOCK", entry.name, dist)
                         continue
@@ -140,7 +155,7 @@ class Registry(Generic[S]):
         """Forget discovered plugins (after installing one, or changing the env knobs)."""
         self._discovered = None
         self._failures.clear()
-        self._loaded = {n: (s, Origin(BUILTIN)) for n, s in self._builtins.items()}
+        self._loaded = {n: self._loaded[n] for n in self._builtins}
 
     def names(self) -> list[str]:
         """Every known name, plugins included, without importing any plugin."""
