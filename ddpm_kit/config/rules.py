@@ -1,0 +1,199 @@
+"""Rules that relate several fields, or a field and a component, after per-field validation passed.
+
+Each rule reports through ``Issues`` with the dotted path of the field to change. These are
+the misconfigurations CompVis, diffusers and lucidrains accept silently
+(``shared/reference/compvis-ddpm-spec.md``, "bad values"; ``peers-silent-failures.md``).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import re
+from pathlib import Path
+
+from ddpm_kit.config.errors import Issues
+from ddpm_kit.config.model import ModelConfig
+from ddpm_kit.config.run import RunConfig
+from ddpm_kit.registry import did_you_mean
+
+FLOAT32_TINY = 1.1754943508222875e-38  # smallest normal float32
+TERMINAL_ALPHA_BAR_WARN = 1e-2
+LOSS_KEYS = ("loss", "loss_simple", "loss_vlb")
+ADM_MODES = ("adm", "hybrid-adm", "crossattn-adm")
+CONTEXT_MODES = ("crossattn", "hybrid", "hybrid-adm", "crossattn-adm")
+CONCAT_MODES = ("concat", "hybrid", "hybrid-adm")
+
+
+def effective_timesteps(model: ModelConfig) -> int:
+    """T: the length of given betas when the schedule fixes it, else ``timesteps``."""
+    schedule = model.beta_schedule
+    return model.timesteps if schedule.uses_timesteps else len(schedule.reference_betas(model.timesteps))
+
+
+def known_metrics(model: ModelConfig) -> list[str]:
+    names = [f"{split}/{key}" for split in ("train", "val") for key in LOSS_KEYS]
+    names += [f"val/{key}_ema" for key in LOSS_KEYS] if model.use_ema else []
+    return names
+
+
+def check_model(model: ModelConfig, issues: Issues, prefix: str = "model") -> None:
+    """Cross-field rules of the model section (also run by ``DDPM(**kwargs)``)."""
+    p = prefix + "."
+    given = model.model_fields_set
+    if model.l_simple_weight == 0 and model.original_elbo_weight == 0:
+        issues.error(p + "l_simple_weight", "l_simple_weight and original_elbo_weight are both 0: nothing is trained",
+                     hint="set l_simple_weight: 1.0")
+    if model.ckpt_path is None:
+        if model.load_only_unet:
+            issues.error(p + "load_only_unet", "needs ckpt_path: there is nothing to load")
+        if model.ignore_keys:
+            issues.warning(p + "ignore_keys", "is ignored without ckpt_path", value=model.ignore_keys)
+        if model.reset_ema:
+            issues.error(p + "reset_ema", "needs ckpt_path: it restarts the EMA from the loaded weights")
+        if model.make_it_fit:
+            issues.warning(p + "make_it_fit", "is ignored without ckpt_path")
+    elif not Path(model.ckpt_path).is_file():
+        issues.error(p + "ckpt_path", "no such file", value=model.ckpt_path)
+    if not model.use_ema:
+        for key in ("reset_ema", "reset_num_ema_updates"):
+            if getattr(model, key):
+                issues.error(p + key, "needs use_ema: true")
+        if "ema" in given:
+            issues.warning(p + "ema", "is ignored because use_ema is false")
+    _check_schedule(model, issues, p)
+    _check_components(model, issues, p)
+    _check_backbone(model, issues, p)
+    if model.monitor is not None and model.monitor not in known_metrics(model):
+        metrics = known_metrics(model)
+        issues.error(p + "monitor", f"is never logged{did_you_mean(model.monitor, metrics)}", value=model.monitor,
+                     hint=f"logged metrics: {', '.join(metrics)}")
+    if model.parameterization == "x0" and model.original_elbo_weight > 0 and model.lvlb_weights == "compvis":
+        issues.warning(p + "lvlb_weights", "the 'compvis' x0 weights reproduce upstream's precedence slip "
+                       "0.5*sqrt(a)/(2 - a) instead of 0.5*sqrt(a)/(2*(1 - a))", hint="set lvlb_weights: corrected")
+
+
+def _check_schedule(model: ModelConfig, issues: Issues, p: str) -> None:
+    schedule = model.beta_schedule
+    if not schedule.uses_timesteps and "timesteps" in model.model_fields_set:
+        length = len(schedule.reference_betas(model.timesteps))
+        if length != model.timesteps:
+            issues.error(p + "timesteps", f"the {schedule.name} schedule has {length} steps", value=model.timesteps)
+    timesteps = effective_timesteps(model)
+    betas = schedule.reference_betas(timesteps)
+    bad = [i for i, b in enumerate(betas) if not 0 < b <= 1]
+    if bad:
+        issues.error(p + "beta_schedule", f"gives betas outside (0, 1] at t = {bad[:5]}", hint="check its parameters")
+        return
+    alpha_bar_T = schedule.reference_alphas_cumprod(timesteps)[-1]
+    if alpha_bar_T == 0:
+        if model.parameterization == "eps":
+            issues.error(p + "parameterization", "eps cannot be predicted at zero terminal SNR (alpha_bar_T = 0): "
+                         "x0 = (x_T - sqrt(1 - a) eps) / sqrt(a) divides by 0", hint="use parameterization: v")
+    elif alpha_bar_T < FLOAT32_TINY:
+        issues.error(p + "beta_schedule", f"terminal alpha_bar {alpha_bar_T:.3g} underflows float32 at T = {timesteps}: "
+                     "sqrt_recip_alphas_cumprod overflows", hint="use fewer steps, smaller betas, or zero_terminal_snr")
+    elif alpha_bar_T > TERMINAL_ALPHA_BAR_WARN:
+        issues.warning(p + "beta_schedule", f"keeps signal at t = T: alpha_bar_T = {alpha_bar_T:.3g} "
+                       f"(terminal SNR {alpha_bar_T / (1 - alpha_bar_T):.3g}); sampling starts from noise that does not "
+                       "match", hint="more timesteps, a larger linear_end, or iddpm_linear (scales with 1000/T)")
+
+
+def _check_components(model: ModelConfig, issues: Issues, p: str) -> None:
+    timesteps = effective_timesteps(model)
+    sampler = model.sampler
+    if model.parameterization not in sampler.parameterizations:
+        issues.error(p + "sampler", f"{sampler.name!r} does not support parameterization {model.parameterization!r}",
+                     hint=f"it supports {', '.join(sampler.parameterizations)}")
+    for problem in sampler.check(timesteps):
+        issues.error(p + "sampler", problem)
+    weighting = model.loss_weighting
+    if model.parameterization not in weighting.parameterizations:
+        issues.error(p + "loss_weighting", f"{weighting.name!r} is not defined for {model.parameterization!r}")
+
+
+def _check_backbone(model: ModelConfig, issues: Issues, p: str) -> None:
+    net = model.unet_config
+    key = model.conditioning_key
+    extra = 2 if model.use_positional_encodings else 0
+    if model.use_positional_encodings and net.data_dims() != 3:
+        issues.error(p + "use_positional_encodings", "coordinate channels need image data (a 2-D backbone)")
+    expected_in = net.data_channels()
+    if expected_in is not None:
+        wanted = model.channels + extra
+        if key in CONCAT_MODES:
+            if expected_in <= wanted:
+                issues.error(p + "unet_config.in_channels", f"concat conditioning needs more than {wanted} input "
+                             f"channels (data {model.channels}{' + 2 coordinates' if extra else ''} + condition)",
+                             value=expected_in)
+        elif expected_in != wanted:
+            issues.error(p + "unet_config.in_channels", f"must equal channels ({model.channels})"
+                         + (" + 2 coordinate channels" if extra else ""), value=expected_in)
+    out = net.output_channels()
+    if out is not None and out != model.channels:
+        issues.error(p + "unet_config.out_channels", f"must equal channels ({model.channels}) for {model.parameterization}"
+                     " prediction", value=out)
+    size = net.spatial_size()
+    if size is not None and net.data_dims() == 3 and size != model.image_size:
+        issues.error(p + "unet_config.image_size", f"disagrees with model image_size {model.image_size}", value=size)
+    if net.accepts_labels() and key not in ADM_MODES:
+        issues.error(p + "conditioning_key", "the network takes class labels (num_classes) but no labels are supplied",
+                     value=key, hint=f"use one of {', '.join(ADM_MODES)}")
+    if key in ADM_MODES and not net.accepts_labels():
+        issues.error(p + "conditioning_key", f"{key!r} supplies labels but the network has no num_classes", value=key)
+    if key in CONTEXT_MODES and not net.accepts_context():
+        issues.error(p + "conditioning_key", f"{key!r} needs a cross-attention network (context_dim)", value=key)
+    if net.accepts_context() and key not in CONTEXT_MODES:
+        issues.error(p + "conditioning_key", "the network has cross-attention (context_dim) but no context is supplied",
+                     value=key, hint=f"use one of {', '.join(CONTEXT_MODES)}")
+
+
+def check_run(run: RunConfig, issues: Issues) -> None:
+    """Rules across sections: data against the model, plugin requirements."""
+    check_model(run.model, issues)
+    model, data = run.model, run.data
+    if model.first_stage_key not in data.keys():
+        issues.error("model.first_stage_key", f"the {data.name} data has no key {model.first_stage_key!r}",
+                     value=model.first_stage_key, hint=f"its keys: {', '.join(data.keys())}")
+    shape = data.sample_shape()
+    if shape is not None:
+        if model.unet_config.data_dims() != len(shape):
+            issues.error("data", f"gives {len(shape)}-D samples {shape} but the {model.unet_config.name} backbone "
+                         f"expects {model.unet_config.data_dims()}-D samples")
+        elif len(shape) == 3:
+            if shape[0] != model.channels:
+                issues.error("model.channels", f"the data has {shape[0]} channels", value=model.channels)
+            if shape[1:] != (model.image_size, model.image_size):
+                issues.error("model.image_size", f"the data is {shape[1]}x{shape[2]}", value=model.image_size)
+        elif len(shape) == 1 and shape[0] != model.channels:
+            issues.error("model.channels", f"the data has {shape[0]} features per sample", value=model.channels)
+    if run.trainer.strategy.startswith("ddp") and run.trainer.device_count() == 1 and run.trainer.num_nodes == 1:
+        issues.warning("trainer.strategy", f"{run.trainer.strategy} with a single device runs one process")
+    for index, requirement in enumerate(run.require_plugins):
+        problem = requirement_problem(requirement)
+        if problem:
+            issues.error(f"require_plugins[{index}]", problem, value=requirement)
+
+
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:(>=|==|<=|>|<|!=)\s*([0-9][0-9a-zA-Z.]*))?\s*$")
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:4])
+
+
+def requirement_problem(requirement: str) -> str:
+    """Why ``requirement`` ('acme-ddpm>=1.2') is not met by the installed distributions, or ''."""
+    match = _REQUIREMENT.match(requirement)
+    if not match:
+        return "is not a requirement of the form 'name' or 'name>=1.2'"
+    name, op, wanted = match.groups()
+    try:
+        installed = md.version(name)
+    except md.PackageNotFoundError:
+        return f"plugin distribution {name!r} is not installed"
+    if op is None:
+        return ""
+    have, want = _version_key(installed), _version_key(wanted)
+    ok = {">=": have >= want, "==": have == want, "<=": have <= want, ">": have > want, "<": have < want,
+          "!=": have != want}[op]
+    return "" if ok else f"{name} {installed} is installed, the config needs {op}{wanted}"

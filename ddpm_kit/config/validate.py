@@ -1,0 +1,193 @@
+"""From a YAML file (or a mapping) to a validated ``RunConfig`` with every problem reported at once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ddpm_kit.config import compvis
+from ddpm_kit.config.errors import ConfigError, Issue, Issues, join_path
+from ddpm_kit.config.model import ModelConfig
+from ddpm_kit.config.normalize import normalize_model_section, remap_path
+from ddpm_kit.config.overrides import apply_overrides
+from ddpm_kit.config.rules import check_model, check_run
+from ddpm_kit.config.run import RunConfig
+from ddpm_kit.config.source import Source, read_yaml
+from ddpm_kit.registry import REGISTRIES, Component, did_you_mean
+
+
+@dataclass
+class Report:
+    """The outcome of validation: the config when valid, and every issue (errors and warnings)."""
+
+    source: str
+    config: RunConfig | None
+    issues: list[Issue] = field(default_factory=list)
+    compvis_layout: bool = False
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return self.config is not None and not self.errors
+
+    def raise_for_errors(self) -> RunConfig:
+        if not self.ok:
+            raise ConfigError(self.issues, self.source)
+        assert self.config is not None
+        return self.config
+
+
+def validate_file(path: str | Path, overrides: Sequence[str] = (), *, strict: bool = False) -> Report:
+    """Validate a config file; ConfigFileError (exit 2) if it cannot be read as YAML at all."""
+    return validate_source(read_yaml(path), overrides, strict=strict)
+
+
+def validate_source(source: Source, overrides: Sequence[str] = (), *, strict: bool = False) -> Report:
+    issues = Issues()
+    data: Any = source.data
+    remap_top: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    layout = compvis.is_compvis_layout(data)
+    if layout:
+        data, remap_top = compvis.translate(data, issues)
+        if issues.errors:
+            return _finish(source, None, issues, remap_top, {}, strict, layout)
+    data = apply_overrides(data, overrides)
+    remap_model: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    if isinstance(data.get("model"), dict):
+        data["model"], remap_model = normalize_model_section(data["model"], issues)
+    config = None
+    try:
+        config = RunConfig.model_validate(data)
+    except ValidationError as exc:
+        issues.extend(pydantic_issues(exc, data, RunConfig))
+    if config is not None:
+        check_run(config, issues)
+    return _finish(source, config, issues, remap_top, remap_model, strict, layout)
+
+
+def _finish(source: Source, config: RunConfig | None, issues: Issues, remap_top: dict, remap_model: dict,
+            strict: bool, layout: bool) -> Report:
+    located = []
+    for issue in issues.items:
+        path = _split(issue.path)
+        if path[:1] == ("model",):
+            path = ("model",) + remap_path(path[1:], remap_model)
+        path = remap_path(path, remap_top)
+        line, column = source.position(path)
+        severity = "error" if strict else issue.severity
+        moved = Issue(join_path(path), issue.message, severity, issue.value, issue.has_value, issue.hint)
+        located.append(moved.located(source.name, line, column))
+    located.sort(key=lambda i: (i.severity != "error", i.line or 0, i.column or 0))
+    return Report(source.name, config, located, layout)
+
+
+def _split(path: str) -> tuple[Any, ...]:
+    from ddpm_kit.config.overrides import parse_path
+
+    return parse_path(path) if path else ()
+
+
+def pydantic_issues(exc: ValidationError, data: Any, model: type[BaseModel]) -> list[Issue]:
+    """pydantic errors as Issues, with 'did you mean' for unknown keys."""
+    out = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        hint = ""
+        if error["type"] == "extra_forbidden" and loc:
+            allowed = _allowed_keys(model, loc[:-1], data)
+            hint = did_you_mean(str(loc[-1]), allowed).removeprefix("; ")
+            if not hint and allowed:
+                hint = f"known keys: {', '.join(sorted(allowed))}"
+            message = "unknown key"
+        elif error["type"] == "missing":
+            message = "is required"
+        has_value = error["type"] not in ("missing",)
+        out.append(Issue(join_path(loc), message, "error", error.get("input"), has_value, hint))
+    return out
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...], data: Any) -> list[str]:
+    """Field names of the model found at ``loc`` (following components by the name in ``data``)."""
+    current: Any = model
+    node = data
+    for part in loc:
+        node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
+            return []
+        info = current.model_fields[part]
+        component = next((m for m in info.metadata if isinstance(m, Component)), None)
+        if component is None:
+            component = _component_in(info.annotation)
+        if component is not None:
+            name = node.get("name") if isinstance(node, dict) else node
+            try:
+                current = component.registry.get(name)
+            except Exception:
+                return []
+        else:
+            current = _model_in(info.annotation)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _has(node: Any, part: Any) -> bool:
+    return (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and part < len(node))
+
+
+def _component_in(annotation: Any) -> Component | None:
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = next((m for m in getattr(arg, "__metadata__", ()) if isinstance(m, Component)), None)
+        if found is not None:
+            return found
+        nested = _component_in(arg)
+        if nested is not None:
+            return nested
+    return None
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def validate_model_kwargs(kwargs: Mapping[str, Any], *, strict: bool = False) -> tuple[ModelConfig, list[Issue]]:
+    """Validate ``DDPM(**kwargs)``: the same per-field and cross-field rules as a YAML model section."""
+    issues = Issues()
+    section, remap = normalize_model_section(dict(kwargs), issues, prefix="")
+    config = None
+    try:
+        config = ModelConfig.model_validate(section)
+    except ValidationError as exc:
+        issues.extend(pydantic_issues(exc, section, ModelConfig))
+    if config is not None:
+        check_model(config, issues, prefix="")
+    located = []
+    for issue in issues.items:
+        path = remap_path(_split(issue.path.lstrip(".")), remap)
+        located.append(Issue(join_path(path), issue.message, "error" if strict else issue.severity, issue.value,
+                             issue.has_value, issue.hint))
+    if config is None or any(i.severity == "error" for i in located):
+        raise ConfigError(located, "DDPM arguments")
+    return config, located
+
+
+def registries_summary() -> dict[str, list[str]]:
+    return {kind: registry.names() for kind, registry in REGISTRIES.items()}
