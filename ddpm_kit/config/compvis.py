@@ -34,8 +34,15 @@ UNSUPPORTED_MODELS = {
 
 
 def is_compvis_layout(data: Any) -> bool:
-    """A CompVis file has ``model.target`` (ddpm-kit's model section has no target)."""
-    return isinstance(data, dict) and isinstance(data.get("model"), dict) and "target" in data["model"]
+    """A CompVis file has ``model.target`` (ddpm-kit's model section has no target); Karlo files are routed here too."""
+    return (isinstance(data, dict) and isinstance(data.get("model"), dict) and "target" in data["model"]) \
+        or is_karlo_layout(data)
+
+
+def is_karlo_layout(data: Any) -> bool:
+    """Stability's Karlo (unCLIP) files: ``model: {type, hparams}`` beside a ``diffusion`` section."""
+    return (isinstance(data, dict) and isinstance(data.get("model"), dict) and "type" in data["model"]
+            and "diffusion" in data)
 
 
 def _component(block: Any, table: dict[str, str], path: Path, what: str, issues: Issues) -> Any:
@@ -62,6 +69,10 @@ def translate(data: dict[str, Any], issues: Issues) -> tuple[dict[str, Any], dic
     """Return the config in ddpm-kit's layout and a map from new paths to the file's paths."""
     out: dict[str, Any] = {}
     remap: dict[Path, Path] = {}
+    if is_karlo_layout(data):
+        issues.error("model.type", f"a Karlo (unCLIP) {data['model']['type']!r} config is not supported: ddpm-kit "
+                     "reads its own layout and CompVis 'model: {target, params}' files", value=data["model"]["type"])
+        return out, remap
     model = data["model"]
     target = model.get("target")
     params = model.get("params") or {}

@@ -20,6 +20,16 @@ from ddpm_kit.config.source import Source, read_yaml
 from ddpm_kit.registry import REGISTRIES, Component, did_you_mean
 
 
+class _Discard(list):
+    """A warnings sink for the first validation pass (component warnings are collected with paths later)."""
+
+    def append(self, item: Any) -> None:
+        pass
+
+
+_QUIET: dict[str, Any] = {"warnings": _Discard()}
+
+
 @dataclass
 class Report:
     """The outcome of validation: the config when valid, and every issue (errors and warnings)."""
@@ -68,10 +78,11 @@ def validate_source(source: Source, overrides: Sequence[str] = (), *, strict: bo
         data["model"], remap_model = normalize_model_section(data["model"], issues)
     config = None
     try:
-        config = RunConfig.model_validate(data)
+        config = RunConfig.model_validate(data, context=_QUIET)
     except ValidationError as exc:
         issues.extend(pydantic_issues(exc, data, RunConfig))
     if config is not None:
+        issues.extend(component_warnings(config))
         check_run(config, issues)
     return _finish(source, config, issues, remap_top, remap_model, strict, layout)
 
@@ -174,10 +185,11 @@ def validate_model_kwargs(kwargs: Mapping[str, Any], *, strict: bool = False) ->
     section, remap = normalize_model_section(dict(kwargs), issues, prefix="")
     config = None
     try:
-        config = ModelConfig.model_validate(section)
+        config = ModelConfig.model_validate(section, context=_QUIET)
     except ValidationError as exc:
         issues.extend(pydantic_issues(exc, section, ModelConfig))
     if config is not None:
+        issues.extend(component_warnings(config))
         check_model(config, issues, prefix="")
     located = []
     for issue in issues.items:
@@ -191,3 +203,30 @@ def validate_model_kwargs(kwargs: Mapping[str, Any], *, strict: bool = False) ->
 
 def registries_summary() -> dict[str, list[str]]:
     return {kind: registry.names() for kind, registry in REGISTRIES.items()}
+
+
+def component_slots(config: BaseModel, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    """Every component spec inside ``config`` with its path (``(('model', 'unet_config'), UNetSpec(...))``)."""
+    from ddpm_kit.registry import Spec
+
+    found = []
+    for name in type(config).model_fields:
+        value = getattr(config, name)
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for index, item in items:
+            where = path + (name,) + (() if index is None else (index,))
+            if isinstance(item, Spec):
+                found.append((where, item))
+            elif isinstance(item, BaseModel):
+                found.extend(component_slots(item, where))
+    return found
+
+
+def component_warnings(config: BaseModel, prefix: tuple[Any, ...] = ()) -> list[Issue]:
+    """Warnings that component specs raise about their own values (e.g. unreachable attention factors)."""
+    out = []
+    for path, spec in component_slots(config, prefix):
+        collected: list[tuple[tuple[Any, ...], str]] = []
+        type(spec).model_validate(spec.model_dump(), context={"warnings": collected})
+        out.extend(Issue(join_path(path + tuple(sub)), message, "warning") for sub, message in collected)
+    return out

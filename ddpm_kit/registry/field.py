@@ -24,7 +24,7 @@ class Component:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
 
-    def validate(self, value: Any) -> Any:
+    def validate(self, value: Any, info: core_schema.ValidationInfo | None = None) -> Any:
         registry = self.registry
         if isinstance(value, registry.base):
             return value
@@ -49,10 +49,10 @@ class Component:
             raise PydanticCustomError("unknown_component", str(exc).strip("'\"")) from None
         except PluginError as exc:
             raise PydanticCustomError("plugin_error", str(exc)) from None
-        return spec.model_validate(dict(value))
+        return spec.model_validate(dict(value), context=info.context if info is not None else None)
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_plain_validator_function(
+        return core_schema.with_info_plain_validator_function(
             self.validate,
             serialization=core_schema.plain_serializer_function_ser_schema(
                 lambda spec: spec.model_dump(mode="json"), when_used="always"

@@ -39,6 +39,10 @@ class ScheduleSpec(Spec):
         """The betas in pure-Python float64, used by validation (terminal alpha_bar) and tests."""
         raise NotImplementedError
 
+    def check(self, timesteps: int) -> list[str]:
+        """Problems with this schedule at this T (empty when fine), in pure Python."""
+        return []
+
     def reference_alphas_cumprod(self, timesteps: int) -> list[float]:
         """alpha_bar_t = prod_{s<=t} (1 - beta_s), in pure Python."""
         out, running = [], 1.0

@@ -1,0 +1,142 @@
+"""PNG/JPEG files under a folder, decoded lazily to [C, S, S] float32 in [-1, 1].
+
+Missing or empty folders and unreadable files raise ``DataSourceError`` naming the path; with
+``check_files`` every header is opened while building, so a corrupt file stops the run at
+start-up rather than in a DataLoader worker hours later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+from torch import Tensor
+from torch.utils.data import Dataset, Subset
+
+from ddpm_kit.components.data.base import DataSourceError, DataSplits, split_indices
+from ddpm_kit.specs.data import CHANNELS_FIRST, ImageFolderSpec
+
+EXTENSIONS = (".png", ".jpg", ".jpeg")
+#: 8-bit PIL modes that convert to L/RGB without losing range (16-bit and float modes would be clipped)
+EIGHT_BIT_MODES = ("1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "La", "RGBa")
+READ_ERRORS = (OSError, ValueError, SyntaxError, UnidentifiedImageError, Image.DecompressionBombError)
+
+
+def _unreadable(path: Path, exc: BaseException) -> DataSourceError:
+    return DataSourceError(
+        f"image_folder: cannot read the image {path} ({type(exc).__name__}: {exc}). The file is corrupt, "
+        f"truncated or not an image in a supported format; delete or replace it, or move it out of the folder."
+    )
+
+
+def find_images(root: Path) -> list[Path]:
+    """Every .png/.jpg/.jpeg file below ``root`` (case-insensitive extension), sorted; errors when there are none."""
+    if not root.exists():
+        raise DataSourceError(
+            f"image_folder: the folder {root} does not exist. Check data.path (relative paths are resolved "
+            f"from the working directory {Path.cwd()})."
+        )
+    if not root.is_dir():
+        raise DataSourceError(f"image_folder: {root} is a file, not a folder; data.path must name a folder of images.")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS)
+    if not files:
+        others = sum(1 for p in root.rglob("*") if p.is_file())
+        raise DataSourceError(
+            f"image_folder: no {'/'.join(EXTENSIONS)} files found under {root} ({others} other file(s) there). "
+            f"Point data.path at the folder that holds the images (sub-folders are searched)."
+        )
+    return files
+
+
+def class_names(root: Path, files: list[Path]) -> list[str]:
+    """Sorted first-level sub-folder names that hold images; every image must be inside one."""
+    loose = [f for f in files if f.parent == root]
+    if loose:
+        raise DataSourceError(
+            f"image_folder: with labels: true every image must sit in a class sub-folder of {root}, but "
+            f"{len(loose)} file(s) lie directly in it (first: {loose[0].name})."
+        )
+    return sorted({f.relative_to(root).parts[0] for f in files})
+
+
+def check_header(path: Path) -> None:
+    """Open the header (cheap; no pixel decoding) and check the mode is 8-bit."""
+    try:
+        with Image.open(path) as image:
+            mode = image.mode
+    except READ_ERRORS as exc:
+        raise _unreadable(path, exc) from exc
+    if mode not in EIGHT_BIT_MODES:
+        raise DataSourceError(
+            f"image_folder: {path} has PIL mode {mode!r}; only 8-bit images are supported (convert it to 8-bit "
+            f"grey or RGB), since converting 16-bit or float pixels would clip them."
+        )
+
+
+def resize_center_crop(image: Image.Image, size: int) -> Image.Image:
+    """Shorter side -> size (bicubic), then the central size x size square."""
+    width, height = image.size
+    scale = size / min(width, height)
+    new_w, new_h = max(size, round(width * scale)), max(size, round(height * scale))
+    if (new_w, new_h) != (width, height):
+        image = image.resize((new_w, new_h), Image.Resampling.BICUBIC)
+    left, top = (new_w - size) // 2, (new_h - size) // 2
+    return image.crop((left, top, left + size, top + size))
+
+
+class ImageFolderDataset(Dataset):
+    """Items ``{image_key: [C, S, S] float32 in [-1, 1]}`` (+ ``label_key`` int64) decoded on access."""
+
+    def __init__(
+        self, spec: ImageFolderSpec, files: list[Path], labels: list[int] | None, classes: list[str] | None = None
+    ) -> None:
+        self.files = files
+        self.labels = labels
+        self.classes = classes  # label i <-> sub-folder classes[i]
+        self.image_key = spec.image_key
+        self.label_key = spec.label_key
+        self.size = spec.image_size
+        self.mode = "L" if spec.channels == 1 else "RGB"
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def load(self, path: Path) -> Tensor:
+        try:
+            with Image.open(path) as image:
+                if image.mode not in EIGHT_BIT_MODES:
+                    raise ValueError(f"PIL mode {image.mode!r} is not 8-bit")
+                image = resize_center_crop(image.convert(self.mode), self.size)
+                pixels = np.asarray(image, dtype=np.uint8)  # [S, S] or [S, S, 3]
+        except READ_ERRORS as exc:
+            raise _unreadable(path, exc) from exc
+        if pixels.ndim == 2:
+            pixels = pixels[:, :, None]  # [S, S, 1]
+        tensor = torch.from_numpy(pixels.transpose(2, 0, 1).copy())  # [C, S, S] uint8
+        return tensor.to(torch.float32) / 127.5 - 1.0
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        item = {self.image_key: self.load(self.files[index])}
+        if self.labels is not None:
+            item[self.label_key] = torch.tensor(self.labels[index], dtype=torch.int64)
+        return item
+
+
+def build_image_folder(spec: ImageFolderSpec) -> DataSplits:
+    root = Path(spec.path).expanduser()
+    files = find_images(root)
+    labels = names = None
+    if spec.labels:
+        names = class_names(root, files)
+        index = {name: i for i, name in enumerate(names)}
+        labels = [index[f.relative_to(root).parts[0]] for f in files]
+    if spec.check_files:
+        for path in files:
+            check_header(path)
+    full = ImageFolderDataset(spec, files, labels, names)
+    train, val = split_indices(len(full), spec.val_fraction, spec.split_seed)
+    return DataSplits(
+        Subset(full, train.tolist()), None if val is None else Subset(full, val.tolist()), CHANNELS_FIRST
+    )

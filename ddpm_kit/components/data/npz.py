@@ -1,0 +1,101 @@
+"""Arrays from a ``.npz`` file, mapped from ``value_range`` to [-1, 1], with the layout the user declared."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from einops import rearrange
+
+from ddpm_kit.components.data.base import DataSourceError, DataSplits, split_tensors
+from ddpm_kit.specs.data import CHANNELS_FIRST, VECTOR, NpzSpec
+
+
+def _fail(spec: NpzSpec, problem: str) -> DataSourceError:
+    return DataSourceError(f"npz source {spec.path}: {problem}")
+
+
+def read_arrays(spec: NpzSpec) -> tuple[np.ndarray, np.ndarray | None]:
+    """The sample array and the optional label array (no pickled objects)."""
+    path = Path(spec.path).expanduser()
+    if not path.is_file():
+        raise _fail(spec, f"no such file ({path.resolve()}). Check data.path.")
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise _fail(spec, f"cannot read it as .npz ({type(exc).__name__}: {exc}).") from exc
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise _fail(spec, "this is a single-array .npy file; save it with numpy.savez to name the array.")
+    with archive:
+        names = list(archive.files)
+        wanted = [spec.key] + ([spec.labels_key] if spec.labels_key else [])
+        for name in wanted:
+            if name not in names:
+                raise _fail(spec, f"the file has no array {name!r}; it holds {names}. Set key / labels_key.")
+        try:
+            samples = archive[spec.key]
+            labels = archive[spec.labels_key] if spec.labels_key else None
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:  # pickled objects, truncated members
+            raise _fail(spec, f"cannot read its arrays ({type(exc).__name__}: {exc}).") from exc
+    return samples, labels
+
+
+def to_channels_first(spec: NpzSpec, samples: np.ndarray) -> tuple[np.ndarray, str]:
+    """[N, D] -> vectors; [N, H, W] -> [N, 1, H, W]; [N, C, H, W] / [N, H, W, C] as declared by ``layout``."""
+    shape = tuple(samples.shape)
+    if samples.ndim in (2, 3) and spec.layout is not None:
+        raise _fail(spec, f"array {spec.key!r} has shape {shape} (no channel axis); remove layout, which applies "
+                          f"to 4-D arrays only.")
+    if samples.ndim == 2:
+        return samples, VECTOR
+    if samples.ndim == 3:
+        return samples[:, None], CHANNELS_FIRST  # [N, 1, H, W]
+    if samples.ndim == 4:
+        if spec.layout is None:
+            raise _fail(spec, f"array {spec.key!r} has shape {shape}: say layout: channels_first for [N, C, H, W] or "
+                              f"layout: channels_last for [N, H, W, C]; ddpm-kit does not guess the axis order.")
+        if spec.layout == "channels_last":
+            return rearrange(samples, "n h w c -> n c h w"), CHANNELS_FIRST
+        return samples, CHANNELS_FIRST
+    raise _fail(spec, f"array {spec.key!r} has shape {shape}; expected [N, D], [N, H, W] or a 4-D image array.")
+
+
+def to_unit_range(spec: NpzSpec, samples: np.ndarray) -> np.ndarray:
+    """2 (x - lo) / (hi - lo) - 1 after checking the values are finite and inside [lo, hi]."""
+    if not (np.issubdtype(samples.dtype, np.number) or samples.dtype == np.bool_):
+        raise _fail(spec, f"array {spec.key!r} has dtype {samples.dtype}; expected numbers.")
+    values = samples.astype(np.float32)
+    finite = np.isfinite(values)
+    if not finite.all():
+        raise _fail(spec, f"array {spec.key!r} holds {int((~finite).sum())} NaN/inf value(s).")
+    if values.size == 0:
+        raise _fail(spec, f"array {spec.key!r} is empty (shape {tuple(samples.shape)}).")
+    low, high = spec.value_range
+    seen_low, seen_high = float(values.min()), float(values.max())
+    if seen_low < low or seen_high > high:
+        outside = int(((values < low) | (values > high)).sum())
+        raise _fail(spec, f"array {spec.key!r} spans [{seen_low:g}, {seen_high:g}], outside value_range [{low:g}, "
+                          f"{high:g}] ({outside} value(s)); set value_range to the range the data was stored in.")
+    return (values - np.float32(low)) * np.float32(2.0 / (high - low)) - np.float32(1.0)
+
+
+def check_labels(spec: NpzSpec, labels: np.ndarray, count: int) -> np.ndarray:
+    if labels.ndim != 1 or len(labels) != count:
+        raise _fail(spec, f"labels {spec.labels_key!r} have shape {tuple(labels.shape)}; expected ({count},).")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise _fail(spec, f"labels {spec.labels_key!r} have dtype {labels.dtype}; expected integers.")
+    if count and labels.min() < 0:
+        raise _fail(spec, f"labels {spec.labels_key!r} contain negative values; class labels are >= 0.")
+    return labels.astype(np.int64)
+
+
+def build_npz(spec: NpzSpec) -> DataSplits:
+    samples, labels = read_arrays(spec)
+    samples, layout = to_channels_first(spec, samples)
+    values = np.ascontiguousarray(to_unit_range(spec, samples))  # [N, C, H, W] or [N, D]
+    tensors = {spec.image_key: torch.from_numpy(values)}
+    if labels is not None:
+        tensors[spec.label_key] = torch.from_numpy(check_labels(spec, labels, len(values)))
+    return split_tensors(tensors, spec.val_fraction, spec.split_seed, layout)

@@ -1,0 +1,108 @@
+"""``ddpm-kit validate | schema | plugins``: exit codes, messages, JSON, and no torch import."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+from tests.conftest import ROOT
+
+
+def test_valid_config_prints_a_summary(cli, base_config, write_config):
+    code, out, err = cli("validate", write_config(base_config))
+    assert code == 0, err
+    assert "valid" in out and "terminal alpha_bar" in out and "effective batch 16" in out
+
+
+def test_invalid_config_lists_every_problem_with_positions(cli, base_config, write_config):
+    base_config["model"].update(timesteps=1, parameterization="score", paramterization="v")
+    path = write_config(base_config)
+    code, out, err = cli("validate", path)
+    assert code == 1
+    assert err.count(f"{path}:") >= 3
+    assert "model.timesteps" in err and "model.parameterization" in err and "did you mean 'parameterization'" in err
+    assert "Traceback" not in out + err
+
+
+def test_set_overrides(cli, base_config, write_config):
+    path = write_config(base_config)
+    code, _, err = cli("validate", path, "--set", "model.timesteps=1")
+    assert code == 1 and "model.timesteps" in err
+    code, out, _ = cli("validate", path, "--set", "trainer.max_steps=200", "--json")
+    assert code == 0 and json.loads(out)["summary"]["max_steps"] == 200
+    code, _, err = cli("validate", path, "--set", "broken")
+    assert code == 2 and "KEY=VALUE" in err
+
+
+def test_json_output(cli, base_config, write_config):
+    base_config["model"]["linear_start"] = -1
+    code, out, _ = cli("validate", write_config(base_config), "--json")
+    report = json.loads(out)
+    assert code == 1 and report["valid"] is False
+    error = next(e for e in report["errors"] if e["path"] == "model.linear_start")
+    assert error["value"] == -1 and error["line"] is not None and error["severity"] == "error"
+
+
+def test_unreadable_files_exit_2(cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: [unclosed\n")
+    code, _, err = cli("validate", bad)
+    assert code == 2 and "not valid YAML" in err
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(bytes(range(256)))
+    code, _, err = cli("validate", binary)
+    assert code == 2 and "Traceback" not in err
+    code, _, err = cli("validate", tmp_path / "missing.yaml")
+    assert code == 2 and "no such file" in err
+
+
+def test_strict_turns_warnings_into_errors(cli, base_config, write_config):
+    base_config["model"].update(beta_schedule="cosine", linear_start=0.001)
+    path = write_config(base_config)
+    assert cli("validate", path)[0] == 0
+    code, _, err = cli("validate", path, "--strict")
+    assert code == 1 and "model.linear_start" in err
+
+
+def test_schema_covers_every_registered_component(cli, tmp_path):
+    target = tmp_path / "schema.json"
+    code, _, err = cli("schema", "-o", target)
+    assert code == 0, err
+    schema = json.loads(target.read_text())
+    text = json.dumps(schema)
+    for name in ("cosine", "sqrt_linear", "unet", "lit_ema", "digits", "ddim"):
+        assert f'"{name}"' in text
+    assert schema["properties"]["model"]
+    jsonschema = __import__("pytest").importorskip("jsonschema")
+    example = yaml.safe_load((ROOT / "examples" / "digits.yaml").read_text())
+    jsonschema.validate(example, schema)
+
+
+def test_plugins_list_and_show(cli):
+    code, out, _ = cli("plugins", "list", "schedule")
+    assert code == 0 and out.splitlines()[0].split() == ["NAME", "KIND", "PROVIDER", "DESCRIPTION"]
+    assert any(line.startswith("cosine") and "builtin" in line for line in out.splitlines())
+    code, out, _ = cli("plugins", "show", "schedule", "cosine")
+    assert code == 0 and "cosine_s" in out
+    code, _, err = cli("plugins", "show", "schedul", "cosine")
+    assert code == 1 and "did you mean 'schedule'" in err
+
+
+def test_validate_never_imports_torch(tmp_path):
+    """In a fresh interpreter, validating a built-in-only config leaves torch unimported."""
+    probe = (
+        "import sys\n"
+        "sys.argv = ['ddpm-kit', 'validate', sys.argv[1]]\n"
+        "from ddpm_kit.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "heavy = [m for m in ('torch', 'pytorch_lightning', 'lightning', 'numpy') if m in sys.modules]\n"
+        "print('HEAVY', heavy, 'CODE', code)\n"
+    )
+    for example in sorted((ROOT / "examples").glob("*.yaml")):
+        result = subprocess.run([sys.executable, "-c", probe, str(example)], capture_output=True, text=True,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+        assert "HEAVY [] CODE 0" in result.stdout, (example, result.stdout, result.stderr)

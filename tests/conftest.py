@@ -1,0 +1,61 @@
+"""Shared test helpers: a valid base config, and running the CLI in-process."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+BASE_CONFIG: dict[str, Any] = {
+    "model": {
+        "unet_config": {
+            "name": "unet", "image_size": 8, "in_channels": 1, "out_channels": 1, "model_channels": 32,
+            "num_res_blocks": 1, "attention_resolutions": [2], "channel_mult": [1, 2], "num_head_channels": 8,
+        },
+        "image_size": 8,
+        "channels": 1,
+    },
+    "data": {"name": "digits", "batch_size": 16},
+    "trainer": {"max_steps": 10, "accelerator": "cpu", "devices": 1},
+    "optimizer": {"lr": 1e-4},
+}
+
+
+@pytest.fixture
+def base_config() -> dict[str, Any]:
+    return copy.deepcopy(BASE_CONFIG)
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    def write(data: Any, name: str = "config.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """Run ``ddpm-kit ARGS`` in-process: returns (exit_code, stdout, stderr)."""
+    from ddpm_kit.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["ddpm-kit", *map(str, args)])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
