@@ -100,3 +100,22 @@ def image_grid(images: np.ndarray, nrow: int = 8, padding: int = 2, scale: int =
         grid[y:y + h, x:x + w] = pixels[i].transpose(1, 2, 0)  # [H, W, 3]
     image = Image.fromarray(grid)
     return image.resize((image.width * scale, image.height * scale), Image.NEAREST) if scale > 1 else image
+
+
+def scatter_plot(points: np.ndarray, path: str | Path, title: str = "", size: int = 400) -> Path:
+    """PNG scatter of the first two coordinates of ``points`` [N, D]."""
+    points = np.asarray(points, dtype=np.float64)[:, :2]
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    finite = points[np.isfinite(points).all(axis=1)]
+    if len(finite):
+        low, high = finite.min(axis=0), finite.max(axis=0)
+        span = np.where(high > low, high - low, 1.0)
+        for x, y in (finite - low) / span:
+            px, py = 20 + x * (size - 40), size - 20 - y * (size - 40)
+            draw.ellipse([px - 1.5, py - 1.5, px + 1.5, py + 1.5], fill=PALETTE[0])
+    draw.text((8, 4), title, fill="black", font=ImageFont.load_default())
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)
+    return path

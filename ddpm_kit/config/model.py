@@ -82,6 +82,12 @@ class ModelConfig(StrictModel):
         description="EMA strategies; the first is model_ema (used for validation and sampling)",
     )
     sampler: Annotated[SamplerSpec, Component(SAMPLERS)] = Field("ddpm", description="sampler used for logged samples")
+    condition_keys: ConditionKeys = Field(
+        default_factory=lambda: ConditionKeys(), description="batch keys holding the conditions of conditioning_key"
+    )
+    guidance_scale: float = Field(
+        1.0, ge=0, le=100, description="classifier-free guidance scale used when sampling (1: no guidance)"
+    )
     lvlb_weights: Literal["compvis", "corrected"] = Field(
         "compvis", description="'compvis' keeps upstream's x0 weights (with its precedence slip); 'corrected' fixes them"
     )
@@ -105,6 +111,17 @@ class ModelConfig(StrictModel):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, (str, dict, EMASpec)) else value
+
+
+class ConditionKeys(StrictModel):
+    """Batch keys of the conditions: ``concat`` (channel-concatenated), ``context`` (cross-attention), ``labels``."""
+
+    concat: str | None = Field(None, min_length=1, description="key of the tensor concatenated to x (concat, hybrid)")
+    context: str | None = Field(None, min_length=1, description="key of the cross-attention context [B, M, D]")
+    labels: str | None = Field(None, min_length=1, description="key of the class labels (adm modes)")
+
+    def used(self) -> dict[str, str]:
+        return {k: v for k, v in (("concat", self.concat), ("context", self.context), ("labels", self.labels)) if v}
 
 
 class UCGEntry(StrictModel):

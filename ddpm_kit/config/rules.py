@@ -142,15 +142,47 @@ def _check_backbone(model: ModelConfig, issues: Issues, p: str) -> None:
         issues.error(p + "conditioning_key", f"{key!r} supplies labels but the network has no num_classes", value=key)
     if key in CONTEXT_MODES and not net.accepts_context():
         issues.error(p + "conditioning_key", f"{key!r} needs a cross-attention network (context_dim)", value=key)
+    _check_condition_keys(model, issues, p)
     if net.accepts_context() and key not in CONTEXT_MODES:
         issues.error(p + "conditioning_key", "the network has cross-attention (context_dim) but no context is supplied",
                      value=key, hint=f"use one of {', '.join(CONTEXT_MODES)}")
+
+
+def needed_condition_keys(conditioning_key: str | None) -> set[str]:
+    """Which of ``condition_keys`` (concat, context, labels) a DiffusionWrapper mode reads."""
+    needed = set()
+    if conditioning_key in CONCAT_MODES:
+        needed.add("concat")
+    if conditioning_key in CONTEXT_MODES:
+        needed.add("context")
+    if conditioning_key in ADM_MODES:
+        needed.add("labels")
+    return needed
+
+
+def _check_condition_keys(model: ModelConfig, issues: Issues, p: str) -> None:
+    needed = needed_condition_keys(model.conditioning_key)
+    given = set(model.condition_keys.used())
+    for slot in sorted(needed - given):
+        issues.error(p + f"condition_keys.{slot}", f"conditioning_key {model.conditioning_key!r} needs the batch key "
+                     f"of its {slot} condition")
+    for slot in sorted(given - needed):
+        issues.error(p + f"condition_keys.{slot}", f"is not read by conditioning_key {model.conditioning_key!r}")
+    if model.guidance_scale != 1.0:
+        dropped = set(model.ucg_training or {})
+        if not dropped & set(model.condition_keys.used().values()):
+            issues.warning(p + "guidance_scale", "guidance needs a model trained with condition dropout: set "
+                           "ucg_training for the condition key (e.g. {class_label: {p: 0.1, val: <null label>}})")
 
 
 def check_run(run: RunConfig, issues: Issues) -> None:
     """Rules across sections: data against the model, plugin requirements."""
     check_model(run.model, issues)
     model, data = run.model, run.data
+    for slot, key in model.condition_keys.used().items():
+        if key not in data.keys():
+            issues.error(f"model.condition_keys.{slot}", f"the {data.name} data has no key {key!r}", value=key,
+                         hint=f"its keys: {', '.join(data.keys())}")
     if model.first_stage_key not in data.keys():
         issues.error("model.first_stage_key", f"the {data.name} data has no key {model.first_stage_key!r}",
                      value=model.first_stage_key, hint=f"its keys: {', '.join(data.keys())}")

@@ -99,8 +99,20 @@ def _finish(source: Source, config: RunConfig | None, issues: Issues, remap_top:
         severity = "error" if strict else issue.severity
         moved = Issue(join_path(path), issue.message, severity, issue.value, issue.has_value, issue.hint)
         located.append(moved.located(source.name, line, column))
+    located = _unique(located)
     located.sort(key=lambda i: (i.severity != "error", i.line or 0, i.column or 0))
     return Report(source.name, config, located, layout)
+
+
+def _unique(issues: list[Issue]) -> list[Issue]:
+    """Drop repeats that remapping made identical (a flat argument checked by its schedule too)."""
+    seen, out = set(), []
+    for issue in issues:
+        key = (issue.path, issue.message, issue.severity)
+        if key not in seen:
+            seen.add(key)
+            out.append(issue)
+    return out
 
 
 def _split(path: str) -> tuple[Any, ...]:
@@ -196,6 +208,7 @@ def validate_model_kwargs(kwargs: Mapping[str, Any], *, strict: bool = False) ->
         path = remap_path(_split(issue.path.lstrip(".")), remap)
         located.append(Issue(join_path(path), issue.message, "error" if strict else issue.severity, issue.value,
                              issue.has_value, issue.hint))
+    located = _unique(located)
     if config is None or any(i.severity == "error" for i in located):
         raise ConfigError(located, "DDPM arguments")
     return config, located

@@ -1,0 +1,54 @@
+"""``ddpm-kit train [CONFIG] [--set a.b=c ...] [--out DIR] [--resume]``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ddpm_kit.cli.app import UserError, app
+from ddpm_kit.cli.validate import SET_HELP
+
+DEFAULT_PRESET = Path(__file__).resolve().parents[1] / "presets" / "digits.yaml"
+
+
+@app.command()
+def train(
+    config: Optional[Path] = typer.Argument(None, help="YAML config; without it, the built-in digits default"),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", help="run directory (default: output.dir of the config)"),
+    resume: bool = typer.Option(False, "--resume", help="continue from <out>/checkpoints/last.ckpt (also automatic "
+                                                       "when it exists)"),
+    strict: bool = typer.Option(False, "--strict", help="treat validation warnings as errors"),
+) -> None:
+    """Validate, then train with Lightning; writes checkpoints, logs, sample grids and a loss curve."""
+    from ddpm_kit.config import validate_file
+    from ddpm_kit.config.summary import format_summary, summarize
+
+    report = validate_file(config or DEFAULT_PRESET, set_, strict=strict)
+    for issue in report.issues:
+        typer.echo(issue.format(), err=True)
+    if not report.ok:
+        typer.echo(f"{report.source}: {len(report.errors)} error(s); nothing was started", err=True)
+        raise typer.Exit(1)
+    run = report.config
+    out_dir = out or Path(run.output.dir)
+    typer.echo(f"training {report.source} -> {out_dir}")
+    for line in format_summary(summarize(run)):
+        typer.echo("  " + line)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    from ddpm_kit.checkpoint import CheckpointError
+    from ddpm_kit.components.data.base import DataSourceError
+    from ddpm_kit.training.run import RunDirError, train as run_training
+
+    try:
+        result = run_training(run, out_dir, resume=resume)
+    except (RunDirError, CheckpointError, DataSourceError) as exc:
+        raise UserError(str(exc)) from None
+    for line in result.lines():
+        typer.echo(line)

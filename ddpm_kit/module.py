@@ -1,0 +1,313 @@
+"""``DDPM``: the CompVis pixel-space DDPM as a LightningModule, assembled from validated config.
+
+The module orchestrates only: the schedule buffers, losses and samplers come from
+``ddpm_kit.diffusion`` and the registries, the network from the backbone registry. Every argument
+of the CompVis constructor is accepted under its name and validated by ``ddpm_kit.config`` before
+anything is built, so ``DDPM(**kwargs)`` gets the same errors as a YAML file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor, nn
+
+from ddpm_kit.checkpoint import init_from_ckpt
+from ddpm_kit.components.schedules import make_betas
+from ddpm_kit.config import ModelConfig, RunConfig, validate_model_kwargs
+from ddpm_kit.config.errors import ConfigError, Issue
+from ddpm_kit.config.rules import check_model
+from ddpm_kit.config.errors import Issues
+from ddpm_kit.backbones.wrapper import DiffusionWrapper
+from ddpm_kit.diffusion.buffers import BUFFER_NAMES, register_schedule
+from ddpm_kit.diffusion.forward import q_sample, snr
+from ddpm_kit.diffusion.objective import compose_loss
+from ddpm_kit.diffusion.parameterization import training_target
+from ddpm_kit.module_parts import batches, optim, sampling
+
+log = logging.getLogger(__name__)
+
+
+class DDPM(pl.LightningModule):
+    """Denoising diffusion probabilistic model (Ho et al. 2020) with CompVis' arguments and numbers."""
+
+    def __init__(
+        self,
+        unet_config: Any = None,
+        timesteps: int = 1000,
+        beta_schedule: Any = "linear",
+        loss_type: Any = "l2",
+        ckpt_path: str | None = None,
+        ignore_keys: Any = (),
+        load_only_unet: bool = False,
+        monitor: str | None = "val/loss",
+        use_ema: bool = True,
+        first_stage_key: str = "image",
+        image_size: int = 256,
+        channels: int = 3,
+        log_every_t: int = 100,
+        clip_denoised: bool = True,
+        linear_start: float = 1e-4,
+        linear_end: float = 2e-2,
+        cosine_s: float = 8e-3,
+        given_betas: Any = None,
+        original_elbo_weight: float = 0.0,
+        v_posterior: float = 0.0,
+        l_simple_weight: float = 1.0,
+        conditioning_key: str | None = None,
+        parameterization: str = "eps",
+        scheduler_config: Any = None,
+        use_positional_encodings: bool = False,
+        learn_logvar: bool = False,
+        logvar_init: float = 0.0,
+        make_it_fit: bool = False,
+        ucg_training: Any = None,
+        reset_ema: bool = False,
+        reset_num_ema_updates: bool = False,
+        *,
+        config: dict[str, Any] | ModelConfig | None = None,
+        run: dict[str, Any] | RunConfig | None = None,
+        learning_rate: float | None = None,
+        input_layout: str = "channels_last",
+        **ddpm_kit_options: Any,
+    ) -> None:
+        super().__init__()
+        arguments = {name: value for name, value in locals().items() if name in _COMPVIS_DEFAULTS}
+        explicit = {k: v for k, v in arguments.items() if not _same(v, _COMPVIS_DEFAULTS[k])}
+        explicit.update(ddpm_kit_options)
+        self.cfg, self.run_config = _resolve(explicit, config, run)
+        cfg = self.cfg
+        if input_layout not in batches.LAYOUTS:
+            raise ConfigError([Issue("input_layout", f"must be one of {', '.join(batches.LAYOUTS)}", value=input_layout,
+                                     has_value=True)], "DDPM arguments")
+        self.input_layout = input_layout
+        self.learning_rate = learning_rate if learning_rate is not None else (
+            self.run_config.learning_rate() if self.run_config is not None else None)
+        self.save_hyperparameters({
+            "config": cfg.model_dump(mode="json"),
+            "run": self.run_config.model_dump(mode="json") if self.run_config is not None else None,
+            "learning_rate": self.learning_rate,
+            "input_layout": input_layout,
+        })
+        # CompVis attribute names, for code written against upstream.
+        for name in ("parameterization", "clip_denoised", "log_every_t", "first_stage_key", "image_size", "channels",
+                     "use_positional_encodings", "v_posterior", "original_elbo_weight", "l_simple_weight",
+                     "use_ema", "learn_logvar", "conditioning_key"):
+            setattr(self, name, getattr(cfg, name))
+        if cfg.monitor is not None:
+            self.monitor = cfg.monitor
+        self.use_scheduler = cfg.scheduler_config is not None
+
+        self.model = DiffusionWrapper(cfg.unet_config.load_impl()(cfg.unet_config), cfg.conditioning_key)
+        self.ema_modules: list[str] = []
+        if cfg.use_ema:
+            batch = self.run_config.effective_batch_size() if self.run_config is not None else None
+            for index, spec in enumerate(cfg.ema):
+                name = "model_ema" if index == 0 else f"model_ema_{index}"
+                setattr(self, name, spec.load_impl()(spec, self.model, batch_size=batch))
+                self.ema_modules.append(name)
+
+        schedule = register_schedule(make_betas(cfg.beta_schedule, cfg.timesteps), v_posterior=cfg.v_posterior,
+                                     parameterization=cfg.parameterization, lvlb_variant=cfg.lvlb_weights)
+        for name in BUFFER_NAMES:
+            self.register_buffer(name, schedule.buffers[name])
+        self.register_buffer("lvlb_weights", schedule.lvlb_weights, persistent=False)
+        self.num_timesteps = schedule.num_timesteps
+        self.linear_start, self.linear_end = cfg.linear_start, cfg.linear_end
+
+        logvar = torch.full((self.num_timesteps,), float(cfg.logvar_init))
+        if cfg.learn_logvar:
+            self.logvar = nn.Parameter(logvar)
+        else:
+            self.register_buffer("logvar", logvar, persistent=False)
+        self.loss_fn = cfg.loss_type.load_impl()(cfg.loss_type)
+        self.weighting_fn = cfg.loss_weighting.load_impl()(cfg.loss_weighting)
+        self.sampler = cfg.sampler.load_impl()(cfg.sampler)
+        self.seed = self.run_config.seed if self.run_config is not None else 0
+        self.ucg = batches.ConditionDropout(cfg.ucg_training)
+        self._generator: torch.Generator | None = None  # set per step: t, noise and dropout draws
+        self._last_ema_step = 0
+
+        if cfg.ckpt_path is not None:
+            self.load_report = init_from_ckpt(self, cfg.ckpt_path, cfg.ignore_keys, cfg.load_only_unet,
+                                              cfg.make_it_fit)
+            if cfg.reset_ema:
+                for name in self.ema_modules:
+                    getattr(self, name).reset(self.model)
+        if cfg.reset_num_ema_updates:
+            for name in self.ema_modules:
+                getattr(self, name).reset_num_updates()
+
+    # ------------------------------------------------------------------ schedule access
+    @property
+    def buffers_dict(self) -> dict[str, Tensor]:
+        """The schedule buffers by upstream name (what the diffusion functions take)."""
+        return {name: getattr(self, name) for name in BUFFER_NAMES}
+
+    # ------------------------------------------------------------------ EMA
+    @contextmanager
+    def ema_scope(self, context: str | None = None, index: int = 0) -> Iterator[None]:
+        """Swap the EMA weights in for the body (no-op without EMA), restore the training weights after."""
+        if not self.use_ema:
+            yield
+            return
+        from ddpm_kit.components.ema import ema_scope
+
+        with ema_scope(self.model, getattr(self, self.ema_modules[index]), context):
+            yield
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        """EMA update once per optimizer step (not per micro-batch as upstream): the EMA then averages the
+        weights the optimizer produced, and its half-life does not depend on accumulate_grad_batches."""
+        step = int(self.global_step)
+        if self.use_ema and step > self._last_ema_step:
+            for name in self.ema_modules:
+                getattr(self, name).update(step, self.model)
+            self._last_ema_step = step
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._last_ema_step = int(checkpoint.get("global_step", 0))
+        for name in self.ema_modules:
+            getattr(self, name).last_step = self._last_ema_step
+
+    # ------------------------------------------------------------------ forward process and loss
+    def _randn_like(self, x: Tensor) -> Tensor:
+        if self._generator is None:
+            return torch.randn_like(x)
+        return torch.randn(x.shape, generator=self._generator, dtype=x.dtype).to(x.device)
+
+    def q_sample(self, x_start: Tensor, t: Tensor, noise: Tensor | None = None) -> Tensor:
+        noise = self._randn_like(x_start) if noise is None else noise
+        return q_sample(x_start, t, noise, self.buffers_dict)
+
+    def apply_model(self, x: Tensor, t: Tensor, cond: dict[str, Any] | None = None) -> Tensor:
+        """The network output for x_t (conditions as DiffusionWrapper slots; coordinates appended if asked)."""
+        if self.use_positional_encodings:
+            x = batches.with_coordinates(x)
+        return self.model(x, t, **(cond or {}))
+
+    def p_losses(self, x_start: Tensor, t: Tensor, noise: Tensor | None = None,
+                 cond: dict[str, Any] | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        noise = self._randn_like(x_start) if noise is None else noise
+        buffers = self.buffers_dict
+        x_noisy = q_sample(x_start, t, noise, buffers)
+        model_output = self.apply_model(x_noisy, t, cond)
+        target = training_target(self.parameterization, x_start, noise, t, buffers)
+        per_sample = self.loss_fn(model_output, target)  # [B]
+        weights = self.weighting_fn(snr(t, buffers), self.parameterization)
+        return compose_loss(per_sample, t, lvlb_weights=self.lvlb_weights, weights=weights,
+                            l_simple_weight=self.l_simple_weight, original_elbo_weight=self.original_elbo_weight,
+                            logvar=self.logvar, learn_logvar=self.learn_logvar,
+                            prefix="train" if self.training else "val")
+
+    def forward(self, x: Tensor, *args: Any, **kwargs: Any) -> tuple[Tensor, dict[str, Tensor]]:
+        """t ~ U{0..T-1} per sample, then ``p_losses`` (draws from the step's generator when training)."""
+        if self._generator is None:
+            t = torch.randint(0, self.num_timesteps, (x.shape[0],), device=self.device).long()
+        else:
+            t = torch.randint(0, self.num_timesteps, (x.shape[0],), generator=self._generator).to(self.device)
+        return self.p_losses(x, t, *args, **kwargs)
+
+    def step_generator(self, purpose: str, *counters: int) -> torch.Generator:
+        """A CPU generator seeded from (seed, purpose, rank, counters): draws depend on where they happen,
+        never on what ran before, so resumed and DDP runs draw exactly what an uninterrupted run draws."""
+        key = repr((self.seed, purpose, int(self.global_rank), *counters)).encode()
+        return torch.Generator().manual_seed(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") >> 1)
+
+    def get_input(self, batch: dict[str, Any], key: str) -> Tensor:
+        return batches.get_input(batch, key, self.input_layout, self.channels)
+
+    def shared_step(self, batch: dict[str, Any]) -> tuple[Tensor, dict[str, Tensor]]:
+        x = self.get_input(batch, self.first_stage_key)
+        return self(x, cond=batches.conditions(batch, self.cfg.condition_keys, self.conditioning_key))
+
+    # ------------------------------------------------------------------ Lightning steps
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
+        accumulate = self.trainer.accumulate_grad_batches if self._trainer is not None else 1
+        self._generator = self.step_generator("train", int(self.global_step), batch_idx % accumulate)
+        batch = self.ucg(batch, self._generator)  # seeded, on a copy of the batch
+        loss, loss_dict = self.shared_step(batch)
+        self._generator = None
+        self.log_dict(loss_dict, prog_bar=True, logger=True, on_step=True, on_epoch=True, sync_dist=True)
+        self.log("global_step", float(self.global_step), prog_bar=True, logger=True, on_step=True, on_epoch=False)
+        if self.use_scheduler:
+            self.log("lr_abs", self.optimizers().param_groups[0]["lr"], prog_bar=True, logger=True, on_step=True,
+                     on_epoch=False)
+        return loss
+
+    @torch.no_grad()
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        """val/* with the training weights and val/*_ema with the EMA weights, on the same t and noise
+        (upstream draws them independently), seeded per batch so validations are comparable over time."""
+        self._generator = self.step_generator("val", batch_idx)
+        _, loss_dict = self.shared_step(batch)
+        self.log_dict(loss_dict, prog_bar=False, logger=True, on_step=False, on_epoch=True, sync_dist=True)
+        if self.use_ema:
+            self._generator = self.step_generator("val", batch_idx)
+            with self.ema_scope():
+                _, loss_dict_ema = self.shared_step(batch)
+        self._generator = None
+        if self.use_ema:
+            self.log_dict({f"{k}_ema": v for k, v in loss_dict_ema.items()}, prog_bar=False, logger=True,
+                          on_step=False, on_epoch=True, sync_dist=True)
+
+    def configure_optimizers(self) -> Any:
+        return optim.configure(self)
+
+    # ------------------------------------------------------------------ sampling
+    @torch.no_grad()
+    def sample(self, batch_size: int = 16, return_intermediates: bool = False, **kwargs: Any) -> Any:
+        samples, intermediates = sampling.sample(self, batch_size, **kwargs)
+        return (samples, intermediates) if return_intermediates else samples
+
+    @torch.no_grad()
+    def log_images(self, batch: dict[str, Any], N: int = 8, n_row: int = 2, sample: bool = True,
+                   return_keys: list[str] | None = None, **kwargs: Any) -> dict[str, Tensor]:
+        return sampling.log_images(self, batch, N=N, n_row=n_row, sample=sample, return_keys=return_keys, **kwargs)
+
+
+_COMPVIS_DEFAULTS = {
+    name: parameter.default for name, parameter in inspect.signature(DDPM.__init__).parameters.items()
+    if parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and name != "self"
+}
+_COMPVIS_DEFAULTS["ignore_keys"] = ()
+
+
+def _same(value: Any, default: Any) -> bool:
+    try:
+        return bool(value == default) if not isinstance(value, (list, tuple)) else list(value) == list(default or ())
+    except Exception:  # arrays and tensors compare element-wise
+        return False
+
+
+def _resolve(explicit: dict[str, Any], config: Any, run: Any) -> tuple[ModelConfig, RunConfig | None]:
+    """Validated model config (and run config when training from the CLI), or ConfigError."""
+    from ddpm_kit.config.validate import validate_source
+    from ddpm_kit.config.source import Source
+
+    if (config is not None or run is not None) and explicit:
+        raise ConfigError([Issue(next(iter(explicit)), "give either DDPM arguments or config/run, not both")],
+                          "DDPM arguments")
+    if run is not None:
+        run_config = run if isinstance(run, RunConfig) else validate_source(Source(dict(run), "run config"))\
+            .raise_for_errors()
+        return run_config.model, run_config
+    if config is not None:
+        model = config if isinstance(config, ModelConfig) else ModelConfig.model_validate(config)
+        issues = Issues()
+        check_model(model, issues, prefix="")
+        if issues.errors:
+            raise ConfigError(issues.items, "DDPM config")
+        return model, None
+    if "unet_config" not in explicit:
+        raise ConfigError([Issue("unet_config", "is required: {name: unet, ...} or {name: mlp, ...}")], "DDPM arguments")
+    model, warnings = validate_model_kwargs(explicit)
+    for warning in warnings:
+        log.warning("%s", warning.format())
+    return model, None

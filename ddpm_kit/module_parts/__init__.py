@@ -1,0 +1,1 @@
+"""Pieces of the ``DDPM`` LightningModule, one concern per file: batches, optimizer, sampling."""

@@ -1,0 +1,158 @@
+"""Sampling from a DDPM module: conditions, classifier-free guidance, EMA weights, and upstream's log_images rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ddpm_kit.diffusion.forward import q_sample
+from ddpm_kit.module_parts.batches import conditions
+
+
+def sample_shape(module: Any, batch_size: int) -> tuple[int, ...]:
+    """(B, C, H, W) for image backbones, (B, D) for vector backbones (D = ``channels``)."""
+    if module.cfg.unet_config.data_dims() == 1:
+        return (batch_size, module.channels)
+    return (batch_size, module.channels, module.image_size, module.image_size)
+
+
+def null_condition(module: Any, cond: dict[str, Any]) -> dict[str, Any]:
+    """The unconditional counterpart of ``cond``: the ``ucg_training`` replacement of each condition key
+    (e.g. the null class label), zeros for a key without one."""
+    keys = module.cfg.condition_keys
+    entries = module.cfg.ucg_training or {}
+    batch: dict[str, Any] = {}
+    for slot, key in keys.used().items():
+        value = _slot_value(cond, slot, module.conditioning_key)
+        fill = entries[key].val if key in entries and entries[key].val is not None else 0
+        batch[key] = torch.full_like(value, fill)
+    return conditions(batch, keys, module.conditioning_key)
+
+
+def _slot_value(cond: dict[str, Any], slot: str, conditioning_key: str | None) -> Tensor:
+    if slot == "concat":
+        return cond["c_concat"][0]
+    if slot == "context":
+        return cond["c_crossattn"][0]
+    return cond["c_crossattn"][0] if conditioning_key == "adm" else cond["c_adm"]
+
+
+def _cat_conditions(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in a.items():
+        if isinstance(value, list):
+            out[name] = [torch.cat([x, y]) for x, y in zip(value, b[name])]
+        else:
+            out[name] = torch.cat([value, b[name]])
+    return out
+
+
+def make_denoiser(module: Any, cond: dict[str, Any] | None, guidance_scale: float) -> Any:
+    """``denoiser(x, t)``; with guidance s != 1: out_u + s (out_c - out_u) in the network's output space
+    (as upstream DDIM, Ho & Salimans 2022), computed as one doubled batch."""
+    if not cond:
+        return lambda x, t: module.apply_model(x, t)
+    if guidance_scale == 1.0:
+        return lambda x, t: module.apply_model(x, t, cond)
+    both = _cat_conditions(null_condition(module, cond), cond)
+
+    def guided(x: Tensor, t: Tensor) -> Tensor:
+        out_uncond, out_cond = module.apply_model(torch.cat([x, x]), torch.cat([t, t]), both).chunk(2)
+        return out_uncond + guidance_scale * (out_cond - out_uncond)
+
+    return guided
+
+
+def default_labels(module: Any, batch_size: int, generator: torch.Generator | None) -> Tensor:
+    """Random class labels in [0, num_classes), skipping the null label used for guidance."""
+    num_classes = int(getattr(module.cfg.unet_config, "num_classes", 0) or 0)
+    key = module.cfg.condition_keys.labels
+    entries = module.cfg.ucg_training or {}
+    null = entries[key].val if key in entries else None
+    choices = torch.tensor([c for c in range(num_classes) if c != null])
+    return choices[torch.randint(len(choices), (batch_size,), generator=generator)]
+
+
+@torch.no_grad()
+def sample(module: Any, batch_size: int, *, sampler: Any = None, generator: torch.Generator | None = None,
+           batch: dict[str, Any] | None = None, labels: Tensor | None = None, guidance_scale: float | None = None,
+           log_every_t: int | None = None, x_T: Tensor | None = None, use_ema: bool = True) -> tuple[Tensor, list]:
+    """Samples [B, ...] and intermediates, with the EMA weights when the module has them (``use_ema``)."""
+    sampler = sampler or module.sampler
+    cond = None
+    if module.conditioning_key is not None:
+        source = dict(batch or {})
+        label_key = module.cfg.condition_keys.labels
+        if label_key is not None and label_key not in source:
+            source[label_key] = labels if labels is not None else default_labels(module, batch_size, generator)
+        missing = [k for k in module.cfg.condition_keys.used().values() if k not in source]
+        if missing:
+            raise ValueError(f"sampling a {module.conditioning_key!r} model needs the conditions {missing}")
+        cond = {name: _to(value, module.device) for name, value in
+                conditions(source, module.cfg.condition_keys, module.conditioning_key).items()}
+    scale = module.cfg.guidance_scale if guidance_scale is None else guidance_scale
+    denoiser = make_denoiser(module, cond, scale)
+    scope = module.ema_scope("sampling") if use_ema else _null()
+    with scope:
+        return sampler.sample(denoiser, module.buffers_dict, sample_shape(module, batch_size),
+                              parameterization=module.parameterization, clip_denoised=module.clip_denoised,
+                              generator=generator, log_every_t=log_every_t, x_T=x_T)
+
+
+def _to(value: Any, device: torch.device) -> Any:
+    return [v.to(device) for v in value] if isinstance(value, list) else value.to(device)
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def make_grid(rows: list[list[Tensor]]) -> Tensor:
+    """Images [C, H, W] in [-1, 1] arranged rows x columns with 2-pixel padding -> [3, H', W'] (make_grid)."""
+    pad = 2
+    c, h, w = rows[0][0].shape
+    cols = max(len(r) for r in rows)
+    grid = torch.zeros(3, pad + len(rows) * (h + pad), pad + cols * (w + pad))
+    for i, row in enumerate(rows):
+        for j, image in enumerate(row):
+            image = image.detach().float().cpu().clamp(-1, 1)
+            image = image.expand(3, h, w) if c == 1 else image[:3]
+            grid[:, pad + i * (h + pad): pad + i * (h + pad) + h, pad + j * (w + pad): pad + j * (w + pad) + w] = image
+    return grid
+
+
+@torch.no_grad()
+def log_images(module: Any, batch: dict[str, Any], *, N: int = 8, n_row: int = 2, sample: bool = True,
+               return_keys: list[str] | None = None, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    """Upstream's rows: ``inputs`` [N, C, H, W], ``diffusion_row`` (q_sample of n_row inputs at every
+    log_every_t-th t), and inside the EMA scope ``samples`` [N, C, H, W] and ``denoise_row`` (intermediates)."""
+    images: dict[str, Tensor] = {}
+    x = module.get_input(batch, module.first_stage_key).to(module.device)
+    N, n_row = min(x.shape[0], N), min(x.shape[0], n_row)
+    images["inputs"] = x[:N]
+    steps = [t for t in range(module.num_timesteps) if t % module.log_every_t == 0 or t == module.num_timesteps - 1]
+    start = x[:n_row]
+    if start.dim() == 4:
+        diffusion = []
+        for t in steps:
+            t_batch = torch.full((n_row,), t, device=module.device, dtype=torch.long)
+            noise = torch.randn(start.shape, generator=generator).to(start.device)
+            diffusion.append(q_sample(start, t_batch, noise, module.buffers_dict))
+        images["diffusion_row"] = make_grid([[d[i] for d in diffusion] for i in range(n_row)])
+    if sample:
+        cond_batch = {k: v[:N] for k, v in batch.items() if k in module.cfg.condition_keys.used().values()}
+        samples, intermediates = globals()["sample"](module, N, generator=generator, batch=cond_batch or None,
+                                                     log_every_t=module.log_every_t)
+        images["samples"] = samples
+        if samples.dim() == 4 and intermediates:
+            images["denoise_row"] = make_grid([[step[i] for step in intermediates] for i in range(N)])
+    if return_keys:
+        chosen = {k: v for k, v in images.items() if k in return_keys}
+        return chosen or images
+    return images

@@ -1,0 +1,1 @@
+"""Running a training job from a validated ``RunConfig`` through Lightning's Trainer."""

@@ -1,0 +1,62 @@
+"""Data loaders whose order is a pure function of (seed, position), so a resumed run sees the same batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+
+class StreamSampler(Sampler[int]):
+    """Indices from an endless stream of seeded permutations; one ``epoch`` is ``len(dataset)`` of them per rank.
+
+    Permutation e of the stream is ``randperm(n, seed + e)``; rank r of w takes stream positions r, r + w, ...
+    ``start`` (samples this rank has consumed) is set from the global step when a run resumes, so
+    data order does not depend on where a run was interrupted. Lightning's own sampler replacement is
+    switched off (``use_distributed_sampler=False``): ranks are handled here.
+    """
+
+    def __init__(self, size: int, seed: int, rank: int = 0, world: int = 1) -> None:
+        self.size, self.seed, self.rank, self.world = size, seed, rank, world
+        self.start = 0
+        self.per_epoch = size // world
+
+    def __len__(self) -> int:
+        return self.per_epoch
+
+    def position(self, consumed: int) -> int:
+        return consumed * self.world + self.rank
+
+    def index_at(self, stream_position: int) -> int:
+        epoch, offset = divmod(stream_position, self.size)
+        if getattr(self, "_epoch", None) != epoch:
+            self._epoch = epoch
+            self._perm = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + epoch))
+        return int(self._perm[offset])
+
+    def __iter__(self) -> Iterator[int]:
+        first = self.start
+        for consumed in range(first, first + self.per_epoch):
+            self.start = consumed + 1
+            yield self.index_at(self.position(consumed))
+
+
+def train_loader(dataset: Dataset, batch_size: int, num_workers: int, seed: int) -> DataLoader:
+    sampler = StreamSampler(len(dataset), seed)  # type: ignore[arg-type]
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=num_workers, drop_last=True,
+                      persistent_workers=False)
+
+
+def val_loader(dataset: Dataset | None, batch_size: int, num_workers: int) -> DataLoader | None:
+    if dataset is None or len(dataset) == 0:  # type: ignore[arg-type]
+        return None
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
+
+
+def first_batch(loader: DataLoader, count: int) -> dict[str, Any]:
+    """A fixed batch of ``count`` items (for sample grids): the first items of the dataset."""
+    dataset = loader.dataset
+    items = [dataset[i] for i in range(min(count, len(dataset)))]  # type: ignore[arg-type]
+    return {key: torch.stack([torch.as_tensor(item[key]) for item in items]) for key in items[0]}

@@ -1,0 +1,156 @@
+"""``train(run, out_dir)``: a validated RunConfig through Lightning's Trainer, with everything written to out_dir.
+
+Layout of ``out_dir``: ``config.yaml`` (the resolved config), ``checkpoints/last.ckpt`` and the best
+checkpoints by ``monitor``, ``logs/metrics.csv``, ``images/*.png`` (sample grids), ``loss_curve.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ddpm_kit.config import RunConfig
+
+log = logging.getLogger(__name__)
+
+
+class RunDirError(ValueError):
+    """The output directory cannot be used (unwritable, or holds a run of another config)."""
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    global_step: int
+    seconds: float
+    last_checkpoint: Path | None
+    best_checkpoint: Path | None
+    images: list[Path] = field(default_factory=list)
+    loss_curve: Path | None = None
+    metrics_csv: Path | None = None
+    resumed_from: Path | None = None
+
+    def lines(self) -> list[str]:
+        out = [f"trained to step {self.global_step} in {self.seconds:.0f} s"
+               + (f" (resumed from {self.resumed_from})" if self.resumed_from else ""),
+               f"  run directory   {self.out_dir}",
+               f"  last checkpoint {self.last_checkpoint}"]
+        if self.best_checkpoint:
+            out.append(f"  best checkpoint {self.best_checkpoint}")
+        if self.metrics_csv:
+            out.append(f"  metrics         {self.metrics_csv}")
+        if self.loss_curve:
+            out.append(f"  loss curve      {self.loss_curve}")
+        for image in self.images:
+            out.append(f"  samples         {image}")
+        return out
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Create ``out_dir`` and prove it is writable before any compute starts."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".ddpm-kit-write-test"
+        probe.write_bytes(b"0" * 4096)
+        probe.unlink()
+    except OSError as exc:
+        raise RunDirError(f"output directory {out_dir} is not usable: {exc.strerror or exc}; choose another with "
+                          f"--out") from None
+
+
+def stored_config(checkpoint: Path) -> dict[str, Any] | None:
+    from ddpm_kit.checkpoint import read_checkpoint
+
+    hparams = read_checkpoint(checkpoint).get("hyper_parameters") or {}
+    return hparams.get("run")
+
+
+def check_resume_compatible(run: RunConfig, checkpoint: Path) -> None:
+    """A resumed run must train the same model: differing model settings are an error naming them."""
+    previous = stored_config(checkpoint)
+    if previous is None:
+        raise RunDirError(f"{checkpoint} holds no ddpm-kit run config; cannot resume from it")
+    now = run.model_dump(mode="json")
+    different = sorted(k for k in now["model"] if now["model"].get(k) != previous["model"].get(k))
+    if different:
+        raise RunDirError(f"{checkpoint} was trained with other model settings ({', '.join(different)}); "
+                          f"use another --out, or the same config to resume")
+
+
+def trainer_kwargs(run: RunConfig) -> dict[str, Any]:
+    kwargs = run.trainer.model_dump()
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def train(run: RunConfig, out_dir: Path, resume: bool = False) -> TrainResult:
+    import pytorch_lightning as pl
+    from pytorch_lightning.callbacks import ModelCheckpoint
+    from pytorch_lightning.loggers import CSVLogger
+
+    from ddpm_kit.module import DDPM
+    from ddpm_kit.training import callbacks as cb
+    from ddpm_kit.training.data import first_batch, train_loader, val_loader
+
+    out_dir = Path(out_dir)
+    prepare_out_dir(out_dir)
+    checkpoints = out_dir / "checkpoints"
+    last = checkpoints / "last.ckpt"
+    resume_from = None
+    if last.exists():
+        check_resume_compatible(run, last)
+        resume_from = last
+        log.info("resuming from %s", last)
+    elif resume:
+        raise RunDirError(f"--resume: {last} does not exist")
+    (out_dir / "config.yaml").write_text(yaml.safe_dump(run.model_dump(mode="json"), sort_keys=False))
+
+    pl.seed_everything(run.seed, workers=True, verbose=False)
+    splits = run.data.load_impl()(run.data)
+    layout = {"channels_first": "channels_first", "vector": "vector"}[splits.layout]
+    train_data = train_loader(splits.train, run.data.batch_size, run.data.num_workers, run.seed)
+    val_data = val_loader(splits.val, run.data.batch_size, run.data.num_workers)
+    model = DDPM(run=run, input_layout=layout)
+
+    monitor = run.model.monitor if val_data is not None or not (run.model.monitor or "").startswith("val/") else None
+    last_ckpt = ModelCheckpoint(dirpath=checkpoints, filename="last", save_top_k=0, save_last=True,
+                                every_n_train_steps=run.output.checkpoint_every_n_steps)
+    callbacks: list[Any] = [last_ckpt, cb.DataPosition()]
+    best_ckpt = None
+    if monitor is not None and run.output.save_top_k != 0:
+        best_ckpt = ModelCheckpoint(dirpath=checkpoints, filename="best-{step:06d}", monitor=monitor, mode="min",
+                                    save_top_k=run.output.save_top_k, auto_insert_metric_name=False)
+        callbacks.append(best_ckpt)
+    grid_batch = first_batch(val_data or train_data, run.output.num_samples)
+    grids = cb.SampleGrids(out_dir / "images", grid_batch, run.output.image_every_n_steps, run.output.num_samples,
+                           run.seed)
+    callbacks.append(grids)
+    logger: Any
+    if run.output.logger == "tensorboard":
+        from pytorch_lightning.loggers import TensorBoardLogger
+
+        logger = TensorBoardLogger(out_dir, name="logs", version="")
+    else:
+        logger = CSVLogger(out_dir, name="logs", version="")
+    trainer = pl.Trainer(default_root_dir=out_dir, logger=logger, callbacks=callbacks, use_distributed_sampler=False,
+                         enable_model_summary=False, **trainer_kwargs(run))
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+        trainer.fit(model, train_data, val_data, ckpt_path=str(resume_from) if resume_from else None)
+    seconds = time.perf_counter() - start
+    metrics_csv = out_dir / "logs" / "metrics.csv"
+    curve = cb.loss_curve(metrics_csv, out_dir / "loss_curve.png") if trainer.is_global_zero else None
+    images = sorted((out_dir / "images").glob(f"step{trainer.global_step:06d}_*.png"))
+    result = TrainResult(out_dir, trainer.global_step, seconds, last if last.exists() else None,
+                         Path(best_ckpt.best_model_path) if best_ckpt and best_ckpt.best_model_path else None,
+                         images, curve, metrics_csv if metrics_csv.exists() else None, resume_from)
+    (out_dir / "summary.json").write_text(json.dumps({k: str(v) for k, v in result.__dict__.items()}, indent=2))
+    return result
