@@ -141,9 +141,12 @@ def _translate_lightning(block: Any, out: dict[str, Any], issues: Issues, remap:
     trainer = dict(block.get("trainer") or {})
     remap[("trainer",)] = ("lightning", "trainer")
     gpus = trainer.pop("gpus", None)
-    if gpus is not None:
+    if gpus is not None:  # upstream counts the entries of a comma-separated string: "0,1," -> 2 GPUs
         ids = [int(g) for g in str(gpus).split(",") if g.strip().isdigit()]
         trainer.update(accelerator="gpu", devices=ids or gpus)
+    else:  # upstream main.py drops the accelerator without gpus: a single-process CPU run
+        trainer.setdefault("accelerator", "cpu")
+        trainer.setdefault("devices", 1)
     if block.get("find_unused_parameters"):
         trainer["strategy"] = "ddp_find_unused_parameters_true"
     out["trainer"] = trainer

@@ -64,41 +64,48 @@ def validate_file(path: str | Path, overrides: Sequence[str] = (), *, strict: bo
 
 
 def validate_source(source: Source, overrides: Sequence[str] = (), *, strict: bool = False) -> Report:
-    issues = Issues()
+    # Three kinds of issues, by the wording of their paths: the file's own (CompVis translation), the
+    # ddpm-kit layout (normalisation of the model section), and validated fields (pydantic and rules).
+    file_issues, layout_issues, field_issues = Issues(), Issues(), Issues()
     data: Any = source.data
     remap_top: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     layout = compvis.is_compvis_layout(data)
     if layout:
-        data, remap_top = compvis.translate(data, issues)
-        if issues.errors:
-            return _finish(source, None, issues, remap_top, {}, strict, layout)
+        data, remap_top = compvis.translate(data, file_issues)
+        if file_issues.errors:
+            return _finish(source, None, (file_issues, layout_issues, field_issues), remap_top, {}, strict, layout)
     data = apply_overrides(data, overrides)
     remap_model: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     if isinstance(data.get("model"), dict):
-        data["model"], remap_model = normalize_model_section(data["model"], issues)
+        data["model"], remap_model = normalize_model_section(data["model"], layout_issues)
     config = None
     try:
         config = RunConfig.model_validate(data, context=_QUIET)
     except ValidationError as exc:
-        issues.extend(pydantic_issues(exc, data, RunConfig))
+        field_issues.extend(pydantic_issues(exc, data, RunConfig))
     if config is not None:
-        issues.extend(component_warnings(config))
-        check_run(config, issues)
-    return _finish(source, config, issues, remap_top, remap_model, strict, layout)
+        field_issues.extend(component_warnings(config))
+        check_run(config, field_issues)
+    return _finish(source, config, (file_issues, layout_issues, field_issues), remap_top, remap_model, strict, layout)
 
 
-def _finish(source: Source, config: RunConfig | None, issues: Issues, remap_top: dict, remap_model: dict,
-            strict: bool, layout: bool) -> Report:
+def _finish(source: Source, config: RunConfig | None, issues: tuple[Issues, Issues, Issues], remap_top: dict,
+            remap_model: dict, strict: bool, layout: bool) -> Report:
     located = []
-    for issue in issues.items:
-        path = _split(issue.path)
-        if path[:1] == ("model",):
-            path = ("model",) + remap_path(path[1:], remap_model)
-        path = remap_path(path, remap_top)
-        line, column = source.position(path)
-        severity = "error" if strict else issue.severity
-        moved = Issue(join_path(path), issue.message, severity, issue.value, issue.has_value, issue.hint)
-        located.append(moved.located(source.name, line, column))
+    file_issues, layout_issues, field_issues = issues
+    for kind, collection in enumerate(issues):
+        for issue in collection.items:
+            path = _split(issue.path)
+            if kind == 2 and path[:1] == ("model",):
+                path = ("model",) + remap_path(path[1:], remap_model)
+            if kind >= 1:
+                path = remap_path(path, remap_top)
+            line, column = source.position(path)
+            severity = "error" if strict else issue.severity
+            moved = Issue(join_path(path), issue.message, severity, issue.value, issue.has_value, issue.hint)
+            located.append(moved.located(source.name, line, column))
+    if config is not None and any(i.severity == "error" for i in located):
+        config = None
     located = _unique(located)
     located.sort(key=lambda i: (i.severity != "error", i.line or 0, i.column or 0))
     return Report(source.name, config, located, layout)
@@ -116,16 +123,44 @@ def _unique(issues: list[Issue]) -> list[Issue]:
 
 
 def _split(path: str) -> tuple[Any, ...]:
-    from ddpm_kit.config.overrides import parse_path
+    from ddpm_kit.config.overrides import OverrideError, parse_path
 
-    return parse_path(path) if path else ()
+    try:
+        return parse_path(path) if path else ()
+    except OverrideError:
+        return tuple(path.split("."))
+
+
+def clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """Drop what pydantic adds to a location that is not in the user's data (union member names such as
+    'int' or 'tuple[constrained-int, ...]'); keep a final missing/unknown key."""
+    out: list[Any] = []
+    node = data
+    for index, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and isinstance(part, int) and part < len(node):
+            out.append(part)
+            node = node[part]
+        elif index == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
+            out.append(part)
+        elif isinstance(node, dict) and isinstance(part, str) and not _looks_like_type(part):
+            out.append(part)  # a key that is absent: a default failed, or a nested missing key
+            node = None
+        # otherwise a union member tag: not part of the user's path
+    return tuple(out)
+
+
+def _looks_like_type(part: str) -> bool:
+    return any(c in part for c in "[]()'") or part in ("int", "float", "str", "bool", "list", "dict", "none", "tuple")
 
 
 def pydantic_issues(exc: ValidationError, data: Any, model: type[BaseModel]) -> list[Issue]:
     """pydantic errors as Issues, with 'did you mean' for unknown keys."""
     out = []
     for error in exc.errors(include_url=False):
-        loc = tuple(error["loc"])
+        loc = clean_loc(tuple(error["loc"]), data)
         message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         hint = ""
         if error["type"] == "extra_forbidden" and loc:
@@ -193,8 +228,8 @@ def _model_in(annotation: Any) -> Any:
 
 def validate_model_kwargs(kwargs: Mapping[str, Any], *, strict: bool = False) -> tuple[ModelConfig, list[Issue]]:
     """Validate ``DDPM(**kwargs)``: the same per-field and cross-field rules as a YAML model section."""
-    issues = Issues()
-    section, remap = normalize_model_section(dict(kwargs), issues, prefix="")
+    given, issues = Issues(), Issues()
+    section, remap = normalize_model_section(dict(kwargs), given, prefix="")
     config = None
     try:
         config = ModelConfig.model_validate(section, context=_QUIET)
@@ -203,7 +238,8 @@ def validate_model_kwargs(kwargs: Mapping[str, Any], *, strict: bool = False) ->
     if config is not None:
         issues.extend(component_warnings(config))
         check_model(config, issues, prefix="")
-    located = []
+    located = [Issue(i.path.lstrip("."), i.message, "error" if strict else i.severity, i.value, i.has_value, i.hint)
+               for i in given.items]
     for issue in issues.items:
         path = remap_path(_split(issue.path.lstrip(".")), remap)
         located.append(Issue(join_path(path), issue.message, "error" if strict else issue.severity, issue.value,

@@ -69,6 +69,38 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     return "; did you mean " + " or ".join(repr(m) for m in matches) + "?"
 
 
+_ENTRY_POINTS: md.EntryPoints | None = None
+
+
+def _entry_points(group: str) -> md.EntryPoints:
+    """Entry points of ``group``; the metadata of all distributions is scanned once per process."""
+    global _ENTRY_POINTS
+    if _ENTRY_POINTS is None:
+        _ENTRY_POINTS = md.entry_points()
+    return _ENTRY_POINTS.select(group=group)
+
+
+_DISTRIBUTIONS: dict[int, tuple[str, str]] = {}
+
+
+def _distribution(entry: md.EntryPoint) -> tuple[str, str]:
+    """(name, version) of the distribution declaring ``entry``; its METADATA is parsed once."""
+    if entry.dist is None:
+        return "<unknown distribution>", ""
+    key = id(entry.dist)
+    if key not in _DISTRIBUTIONS:
+        metadata = entry.dist.metadata
+        _DISTRIBUTIONS[key] = (metadata["Name"], metadata["Version"])
+    return _DISTRIBUTIONS[key]
+
+
+def forget_entry_points() -> None:
+    """Scan the installed distributions again on the next lookup (after installing or removing a plugin)."""
+    global _ENTRY_POINTS
+    _ENTRY_POINTS = None
+    _DISTRIBUTIONS.clear()
+
+
 def _plugin_policy() -> tuple[str, set[str], set[str]]:
     """(mode, allowlist, blocklist) from DDPM_KIT_PLUGINS and DDPM_KIT_BLOCK."""
     raw = os.environ.get("DDPM_KIT_PLUGINS", "all").strip()
@@ -133,9 +165,8 @@ class Registry(Generic[S]):
         if self._discovered is None:
             providers: dict[str, list[_Provider]] = {n: [_Provider(n, self._loaded[n][1])] for n in self._builtins}
             mode, allow, blocked = _plugin_policy()
-            for entry in md.entry_points(group=self.group):
-                dist = entry.dist.name if entry.dist is not None else "<unknown distribution>"
-                version = entry.dist.version if entry.dist is not None else ""
+            for entry in _entry_points(self.group):
+                dist, version = _distribution(entry)
                 if dist == BUILTIN_DISTRIBUTION:
                     origin = Origin(BUILTIN, version, entry.value)
                     providers.setdefault(entry.name, []).insert(0, _Provider(entry.name, origin, entry))
@@ -153,6 +184,7 @@ class Registry(Generic[S]):
 
     def refresh(self) -> None:
         """Forget discovered plugins (after installing one, or changing the env knobs)."""
+        forget_entry_points()
         self._discovered = None
         self._failures.clear()
         self._loaded = {n: self._loaded[n] for n in self._builtins}

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict
 class Spec(BaseModel):
     """Base of all component specs. Subclasses narrow ``name`` to a ``Literal``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False,
+                              defer_build=True)
 
     name: str
 

@@ -50,7 +50,8 @@ def test_ddpm_target_is_accepted_with_its_meaning_kept():
         "linear", params["linear_start"], params["linear_end"])
     assert model.unet_config.name == "unet"
     for key, value in params["unet_config"]["params"].items():
-        assert getattr(model.unet_config, key) == value, key
+        got = getattr(model.unet_config, key)
+        assert (list(got) if isinstance(got, tuple) else got) == value, key
     assert model.scheduler_config.name == "lambda_linear"
     assert model.monitor == params["monitor"]
     assert report.config.optimizer.base_learning_rate == raw["model"]["base_learning_rate"]

@@ -65,7 +65,7 @@ def test_unknown_key_suggests_the_right_one(base_config):
     report = report_for(base_config)
     by_path = {i.path: i for i in report.errors}
     assert by_path["model.paramterization"].hint == "did you mean 'parameterization'?"
-    assert by_path["trainer.max_step"].hint == "did you mean 'max_steps'?"
+    assert by_path["trainer.max_step"].hint.startswith("did you mean 'max_steps'")
 
 
 def test_unknown_component_name_suggests_close_matches(base_config):
@@ -80,7 +80,7 @@ def test_unknown_component_parameter_is_reported_inside_the_component(base_confi
     base_config["model"]["unet_config"]["model_chanels"] = 32
     report = report_for(base_config)
     issue = next(i for i in report.errors if i.path == "model.unet_config.model_chanels")
-    assert issue.hint == "did you mean 'model_channels'?"
+    assert issue.hint.startswith("did you mean 'model_channels'")
 
 
 def test_given_betas_rules(base_config):
@@ -115,7 +115,8 @@ def test_flat_schedule_arguments_reach_the_schedule(base_config):
 def test_schedule_errors_are_reported_at_the_flat_argument(base_config):
     base_config["model"].update(linear_start=0.05, linear_end=0.01)
     report = report_for(base_config)
-    assert any(i.path in ("model.linear_start", "model.linear_end") for i in report.errors), report.errors
+    assert any(i.path in ("model.linear_start", "model.linear_end", "model.beta_schedule") and "linear_start" in
+               i.message for i in report.errors), report.errors
 
 
 def test_flat_and_mapping_disagree(base_config):
