@@ -59,3 +59,11 @@ def cli(capsys, monkeypatch):
         return code, out, err
 
     return run
+
+
+def pytest_configure(config):
+    """One torch thread per test process: the suite runs in parallel workers on 2 cores."""
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")

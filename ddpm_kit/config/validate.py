@@ -276,6 +276,10 @@ def component_warnings(config: BaseModel, prefix: tuple[Any, ...] = ()) -> list[
     out = []
     for path, spec in component_slots(config, prefix):
         collected: list[tuple[tuple[Any, ...], str]] = []
-        type(spec).model_validate(spec.model_dump(), context={"warnings": collected})
+        given = {"name": spec.name, **spec.model_dump(exclude_unset=True)}
+        try:
+            type(spec).model_validate(given, context={"warnings": collected})
+        except ValidationError:  # cannot happen for a spec that validated; never let reporting fail
+            continue
         out.extend(Issue(join_path(path + tuple(sub)), message, "warning") for sub, message in collected)
     return out

@@ -52,3 +52,19 @@ class Spec(BaseModel):
     def explicit_params(self) -> dict[str, Any]:
         """Parameters the user set explicitly (everything but the name)."""
         return {k: getattr(self, k) for k in self.model_fields_set if k != "name"}
+
+
+class SpecWarning(UserWarning):
+    """A spec value that is accepted but probably not what the user meant (e.g. a parameter that is ignored)."""
+
+
+def report_warning(info: Any, path: tuple[str | int, ...], message: str) -> None:
+    """From a validator: append ``(path, message)`` to ``info.context["warnings"]`` when the caller collects
+    warnings (the config layer does, to report them with the full path), else ``warnings.warn``."""
+    import warnings
+
+    context = getattr(info, "context", None)
+    if isinstance(context, dict) and isinstance(context.get("warnings"), list):
+        context["warnings"].append((path, message))
+    else:
+        warnings.warn(f"{'.'.join(map(str, path))}: {message}", SpecWarning, stacklevel=4)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ValidationInfo, Field, field_validator, model_validator
 
-from ddpm_kit.registry import DataSpec
+from ddpm_kit.registry import report_warning, DataSpec
 
 IMPL_PACKAGE = "ddpm_kit.components.data"
 
@@ -193,9 +193,10 @@ class Toy2dSpec(SplitDataSpec):
     impl: ClassVar[str] = f"{IMPL_PACKAGE}.toy2d:build_toy2d"
 
     @model_validator(mode="after")
-    def _dataset_options(self) -> Toy2dSpec:
-        if "n_components" in self.model_fields_set and self.dataset != "gaussian_mixture":
-            raise ValueError(f"n_components applies to dataset gaussian_mixture only, not {self.dataset}")
+    def _dataset_options(self, info: ValidationInfo) -> Toy2dSpec:
+        default = type(self).model_fields["n_components"].default
+        if self.dataset != "gaussian_mixture" and self.n_components != default:
+            report_warning(info, ("n_components",), f"is ignored by dataset {self.dataset!r} (gaussian_mixture only)")
         if self.labels and self.dataset == "swiss_roll":
             raise ValueError("swiss_roll has no classes; set labels: false")
         held_out = round(self.n_samples * self.val_fraction)

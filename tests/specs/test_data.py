@@ -106,10 +106,17 @@ def test_toy2d_fields():
 
 
 @pytest.mark.parametrize("bad", [
-    {"dataset": "circles"}, {"n_samples": 1}, {"noise": -0.1}, {"dataset": "moons", "n_components": 4},
+    {"dataset": "circles"}, {"n_samples": 1}, {"noise": -0.1}, 
     {"dataset": "swiss_roll", "labels": True}, {"n_samples": 5, "val_fraction": 0.05}, {"seed": -1},
     {"dataset": "gaussian_mixture", "n_components": 0},
 ])
 def test_toy2d_rejects(bad):
     with pytest.raises(ValidationError):
         Toy2dSpec(**bad)
+
+
+def test_ignored_option_is_a_warning_not_an_error():
+    warnings: list = []
+    spec = Toy2dSpec.model_validate({"dataset": "moons", "n_components": 4}, context={"warnings": warnings})
+    assert spec.n_components == 4
+    assert warnings == [(("n_components",), "is ignored by dataset 'moons' (gaussian_mixture only)")]
