@@ -34,6 +34,21 @@ from ddpm_kit.module_parts import batches, optim, sampling
 log = logging.getLogger(__name__)
 
 
+class NonFiniteLoss(FloatingPointError):
+    """The training loss became NaN or inf."""
+
+    def __init__(self, step: int, terms: dict[str, float]) -> None:
+        self.step, self.terms = step, terms
+        listed = ", ".join(f"{k} = {v:.4g}" for k, v in terms.items())
+        super().__init__(f"non-finite loss at step {step} ({listed})")
+
+
+def timestep_buckets(per_sample: Tensor, t: Tensor, num_timesteps: int, buckets: int = 4) -> dict[str, Tensor]:
+    """Mean per-sample loss in each quarter of [0, T): ``train/loss_simple_q0`` (least noise) ... ``_q3``."""
+    which = (t * buckets) // num_timesteps  # [B] in 0..buckets-1
+    return {f"train/loss_simple_q{q}": per_sample[which == q].mean() for q in range(buckets) if bool((which == q).any())}
+
+
 class DDPM(pl.LightningModule):
     """Denoising diffusion probabilistic model (Ho et al. 2020) with CompVis' arguments and numbers."""
 
@@ -162,10 +177,12 @@ class DDPM(pl.LightningModule):
         with ema_scope(self.model, getattr(self, self.ema_modules[index]), context):
             yield
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        """EMA update once per optimizer step (not per micro-batch as upstream): the EMA then averages the
-        weights the optimizer produced, and its half-life does not depend on accumulate_grad_batches."""
-        step = int(self.global_step)
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        """The optimizer step, then the EMA update: once per optimizer step (upstream updates per micro-batch),
+        so the EMA averages the weights the optimizer produced and its half-life does not depend on
+        accumulate_grad_batches; and before any checkpoint of that step is written."""
+        super().optimizer_step(*args, **kwargs)
+        step = int(self.global_step) + 1  # Lightning counts this step once the hook has returned
         if self.use_ema and step > self._last_ema_step:
             for name in self.ema_modules:
                 getattr(self, name).update(step, self.model)
@@ -200,6 +217,7 @@ class DDPM(pl.LightningModule):
         model_output = self.apply_model(x_noisy, t, cond)
         target = training_target(self.parameterization, x_start, noise, t, buffers)
         per_sample = self.loss_fn(model_output, target)  # [B]
+        self._last_per_sample = (per_sample.detach(), t)
         weights = self.weighting_fn(snr(t, buffers), self.parameterization)
         return compose_loss(per_sample, t, lvlb_weights=self.lvlb_weights, weights=weights,
                             l_simple_weight=self.l_simple_weight, original_elbo_weight=self.original_elbo_weight,
@@ -234,6 +252,14 @@ class DDPM(pl.LightningModule):
         batch = self.ucg(batch, self._generator)  # seeded, on a copy of the batch
         loss, loss_dict = self.shared_step(batch)
         self._generator = None
+        if not torch.isfinite(loss):
+            terms = {k: float(v) for k, v in loss_dict.items()}
+            if self.run_config is None or self.run_config.on_nonfinite_loss == "stop":
+                raise NonFiniteLoss(int(self.global_step), terms)
+            log.warning("non-finite loss at step %d (%s): step skipped", self.global_step, terms)
+            return None
+        self.log_dict(timestep_buckets(*self._last_per_sample, self.num_timesteps), logger=True, on_step=False,
+                      on_epoch=True, sync_dist=True)
         self.log_dict(loss_dict, prog_bar=True, logger=True, on_step=True, on_epoch=True, sync_dist=True)
         self.log("global_step", float(self.global_step), prog_bar=True, logger=True, on_step=True, on_epoch=False)
         if self.use_scheduler:

@@ -44,11 +44,11 @@ def train(
 
     from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.components.data.base import DataSourceError
-    from ddpm_kit.training.run import RunDirError, train as run_training
+    from ddpm_kit.training.run import RunDirError, TrainingStopped, train as run_training
 
     try:
         result = run_training(run, out_dir, resume=resume)
-    except (RunDirError, CheckpointError, DataSourceError) as exc:
+    except (RunDirError, CheckpointError, DataSourceError, TrainingStopped) as exc:
         raise UserError(str(exc)) from None
     for line in result.lines():
         typer.echo(line)

@@ -198,6 +198,10 @@ def check_run(run: RunConfig, issues: Issues) -> None:
                 issues.error("model.image_size", f"the data is {shape[1]}x{shape[2]}", value=model.image_size)
         elif len(shape) == 1 and shape[0] != model.channels:
             issues.error("model.channels", f"the data has {shape[0]} features per sample", value=model.channels)
+    multi_process = run.trainer.device_count() != 1 or run.trainer.num_nodes > 1 or run.trainer.strategy != "auto"
+    if run.on_nonfinite_loss == "skip" and multi_process and run.trainer.strategy not in ("auto", "single_device"):
+        issues.error("on_nonfinite_loss", "skip works in a single process only (ranks would disagree on the step)",
+                     value="skip", hint="use stop")
     if run.trainer.strategy.startswith("ddp") and run.trainer.device_count() == 1 and run.trainer.num_nodes == 1:
         issues.warning("trainer.strategy", f"{run.trainer.strategy} with a single device runs one process")
     for index, requirement in enumerate(run.require_plugins):

@@ -95,6 +95,10 @@ class RunConfig(StrictModel):
     optimizer: OptimizerConfig = Field(default_factory=lambda: OptimizerConfig(lr=1e-4))
     output: OutputConfig = Field(default_factory=OutputConfig)
     seed: int = Field(23, ge=0, lt=2**32, description="seed for everything (upstream main.py default 23)")
+    on_nonfinite_loss: Literal["stop", "skip"] = Field(
+        "stop", description="a NaN/inf loss stops the run naming the step and the last good checkpoint, or skips "
+                            "that optimizer step (single process only)"
+    )
     require_plugins: list[str] = Field(default_factory=list,
                                        description="distributions this config needs, e.g. ['acme-ddpm>=1.2']")
 

@@ -21,6 +21,10 @@ from ddpm_kit.config import RunConfig
 log = logging.getLogger(__name__)
 
 
+class TrainingStopped(RuntimeError):
+    """Training stopped on a non-finite loss; the message names the step, the terms and the last good checkpoint."""
+
+
 class RunDirError(ValueError):
     """The output directory cannot be used (unwritable, or holds a run of another config)."""
 
@@ -94,7 +98,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False) -> TrainResult:
     from pytorch_lightning.callbacks import ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
 
-    from ddpm_kit.module import DDPM
+    from ddpm_kit.module import DDPM, NonFiniteLoss
     from ddpm_kit.training import callbacks as cb
     from ddpm_kit.training.data import first_batch, train_loader, val_loader
 
@@ -144,7 +148,14 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False) -> TrainResult:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*LeafSpec.*")
-        trainer.fit(model, train_data, val_data, ckpt_path=str(resume_from) if resume_from else None)
+        try:
+            trainer.fit(model, train_data, val_data, ckpt_path=str(resume_from) if resume_from else None)
+        except NonFiniteLoss as exc:
+            good = last if last.exists() else None
+            raise TrainingStopped(f"{exc}. The run stopped; the last good checkpoint is "
+                                  f"{good or 'none (no checkpoint was written yet)'}; per-timestep losses "
+                                  f"(train/loss_simple_q0..q3) are in {out_dir / 'logs'}. Lower the learning rate, "
+                                  f"set trainer.gradient_clip_val, or set on_nonfinite_loss: skip") from None
     seconds = time.perf_counter() - start
     metrics_csv = out_dir / "logs" / "metrics.csv"
     curve = cb.loss_curve(metrics_csv, out_dir / "loss_curve.png") if trainer.is_global_zero else None

@@ -30,7 +30,7 @@ def digits_config(max_steps: int = 4, **model) -> dict:
                   "ema": {"name": "lit_ema", "decay": 0.99}, "sampler": {"name": "ddim", "steps": 5}, **model},
         "data": {"name": "digits", "batch_size": 16, "val_fraction": 0.02},
         "trainer": {"max_steps": max_steps, "accelerator": "cpu", "devices": 1, "enable_progress_bar": False,
-                    "check_val_every_n_epoch": 1, "limit_val_batches": 1, "deterministic": True},
+                    "val_check_interval": 2, "limit_val_batches": 1, "deterministic": True, "log_every_n_steps": 1},
         "optimizer": {"lr": 1e-3},
         "output": {"image_every_n_steps": 2, "checkpoint_every_n_steps": 2, "num_samples": 4},
         "seed": 7,
@@ -112,3 +112,30 @@ def test_unwritable_output_fails_before_training(tmp_path):
     blocker.write_text("not a directory")
     with pytest.raises(RunDirError, match="not usable"):
         train(run_config(digits_config()), blocker / "run")
+
+
+def test_nonfinite_loss_stops_naming_step_and_checkpoint(tmp_path, monkeypatch):
+    from ddpm_kit.module import DDPM
+    from ddpm_kit.training.run import TrainingStopped
+
+    original = DDPM.p_losses
+
+    def explode_at_step_3(self, *args, **kwargs):
+        loss, logged = original(self, *args, **kwargs)
+        return (loss * float("nan"), logged) if self.global_step == 3 else (loss, logged)
+
+    monkeypatch.setattr(DDPM, "p_losses", explode_at_step_3)
+    with pytest.raises(TrainingStopped, match=r"non-finite loss at step 3 .*last good checkpoint is .*last.ckpt"):
+        train(run_config(digits_config(max_steps=6)), tmp_path / "run")
+    assert torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 2
+    skipped = run_config({**digits_config(max_steps=6), "on_nonfinite_loss": "skip"})
+    result = train(skipped, tmp_path / "skip")
+    assert result.global_step == 6  # the bad step changed nothing, the run went on
+    state = torch.load(result.last_checkpoint, weights_only=True)["state_dict"]
+    assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
+
+
+def test_timestep_bucket_losses_are_logged(tmp_path):
+    result = train(run_config(digits_config(max_steps=4)), tmp_path / "run")
+    header = result.metrics_csv.read_text().splitlines()[0]
+    assert "train/loss_simple_q0" in header and "train/loss_simple_q3" in header
