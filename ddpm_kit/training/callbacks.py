@@ -17,17 +17,20 @@ log = logging.getLogger(__name__)
 
 
 class DataPosition(pl.Callback):
-    """Points the train sampler at the sample this rank consumes next (after a resume, or under DDP)."""
+    """Gives the train sampler its rank (at setup, before Lightning sizes the epoch) and, once a checkpoint is
+    restored, the sample this rank consumes next."""
 
-    def on_train_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        loader = trainer.train_dataloader
-        sampler = getattr(loader, "sampler", None)
-        if sampler is None or not hasattr(sampler, "start"):
-            return
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def setup(self, trainer: pl.Trainer, module: pl.LightningModule, stage: str) -> None:
+        sampler = self.loader.sampler
         sampler.rank, sampler.world = trainer.global_rank, trainer.world_size
         sampler.per_epoch = sampler.size // sampler.world
-        batch_size = loader.batch_size or 1
-        sampler.start = trainer.global_step * trainer.accumulate_grad_batches * batch_size
+
+    def on_train_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        batch_size = self.loader.batch_size or 1
+        self.loader.sampler.start = trainer.global_step * trainer.accumulate_grad_batches * batch_size
 
 
 class SampleGrids(pl.Callback):

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,7 +95,17 @@ def trainer_kwargs(run: RunConfig) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
 
 
-def train(run: RunConfig, out_dir: Path, resume: bool = False) -> TrainResult:
+def launch_rank() -> int:
+    """The process rank set by a launcher (torchrun, SLURM, Lightning's DDP), before the Trainer exists."""
+    for name in ("RANK", "SLURM_PROCID", "LOCAL_RANK"):
+        if name in os.environ:
+            return int(os.environ[name])
+    return 0
+
+
+def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequence[Any] = ()) -> TrainResult:
+    """Train ``run`` into ``out_dir`` (resuming from its last.ckpt when present); ``callbacks`` are added to
+    the Trainer's."""
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
@@ -113,7 +125,8 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False) -> TrainResult:
         log.info("resuming from %s", last)
     elif resume:
         raise RunDirError(f"--resume: {last} does not exist")
-    (out_dir / "config.yaml").write_text(yaml.safe_dump(run.model_dump(mode="json"), sort_keys=False))
+    if launch_rank() == 0:
+        (out_dir / "config.yaml").write_text(yaml.safe_dump(run.model_dump(mode="json"), sort_keys=False))
 
     pl.seed_everything(run.seed, workers=True, verbose=False)
     splits = run.data.load_impl()(run.data)
@@ -125,7 +138,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False) -> TrainResult:
     monitor = run.model.monitor if val_data is not None or not (run.model.monitor or "").startswith("val/") else None
     last_ckpt = ModelCheckpoint(dirpath=checkpoints, filename="last", save_top_k=0, save_last=True,
                                 every_n_train_steps=run.output.checkpoint_every_n_steps)
-    callbacks: list[Any] = [last_ckpt, cb.DataPosition()]
+    callbacks = [last_ckpt, cb.DataPosition(train_data), *callbacks]
     best_ckpt = None
     if monitor is not None and run.output.save_top_k != 0:
         best_ckpt = ModelCheckpoint(dirpath=checkpoints, filename="best-{step:06d}", monitor=monitor, mode="min",
@@ -163,5 +176,6 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False) -> TrainResult:
     result = TrainResult(out_dir, trainer.global_step, seconds, last if last.exists() else None,
                          Path(best_ckpt.best_model_path) if best_ckpt and best_ckpt.best_model_path else None,
                          images, curve, metrics_csv if metrics_csv.exists() else None, resume_from)
-    (out_dir / "summary.json").write_text(json.dumps({k: str(v) for k, v in result.__dict__.items()}, indent=2))
+    if trainer.is_global_zero:
+        (out_dir / "summary.json").write_text(json.dumps({k: str(v) for k, v in result.__dict__.items()}, indent=2))
     return result
