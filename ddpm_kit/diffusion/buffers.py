@@ -1,8 +1,8 @@
 """The schedule buffers of CompVis ``DDPM.register_schedule`` and its ``lvlb_weights``.
 
 Upstream computes every buffer in float64 numpy from float64 betas and casts it to float32; the
-operations below are the same, in the same order, on float64 tensors, so the float32 buffers are equal
-bitwise (see tests/diffusion/test_buffers.py). Notation: beta_t, alpha_t = 1 - beta_t,
+operations below are the same numpy operations in the same order, so the buffers are equal bitwise
+(tests/diffusion/test_buffers.py). Notation: beta_t, alpha_t = 1 - beta_t,
 alpha_bar_t = prod_{s<=t} alpha_s, alpha_bar_{-1} = 1, v = ``v_posterior``.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -50,28 +51,32 @@ def schedule_buffers_f64(betas: Tensor, v_posterior: float = 0.0) -> dict[str, T
         raise TypeError(f"betas must be a 1-D float64 tensor, got {betas.dtype} {tuple(betas.shape)}")
     if betas.shape[0] < 2:
         raise ValueError(f"a schedule needs at least 2 timesteps, got {betas.shape[0]}")
-    alphas = 1.0 - betas
-    alphas_cumprod = torch.cumprod(alphas, dim=0)
-    alphas_cumprod_prev = torch.cat([alphas_cumprod.new_ones(1), alphas_cumprod[:-1]])
-    posterior_variance = (1 - v_posterior) * betas * (1.0 - alphas_cumprod_prev) / (
-        1.0 - alphas_cumprod
-    ) + v_posterior * betas
-    floor = torch.full_like(posterior_variance, POSTERIOR_VARIANCE_FLOOR)
-    return {
-        "betas": betas,
-        "alphas_cumprod": alphas_cumprod,
-        "alphas_cumprod_prev": alphas_cumprod_prev,
-        "sqrt_alphas_cumprod": torch.sqrt(alphas_cumprod),
-        "sqrt_one_minus_alphas_cumprod": torch.sqrt(1.0 - alphas_cumprod),
-        "log_one_minus_alphas_cumprod": torch.log(1.0 - alphas_cumprod),
-        "sqrt_recip_alphas_cumprod": torch.sqrt(1.0 / alphas_cumprod),
-        "sqrt_recipm1_alphas_cumprod": torch.sqrt(1.0 / alphas_cumprod - 1),
-        "posterior_variance": posterior_variance,
-        "posterior_log_variance_clipped": torch.log(torch.maximum(posterior_variance, floor)),
-        "posterior_mean_coef1": betas * torch.sqrt(alphas_cumprod_prev) / (1.0 - alphas_cumprod),
-        "posterior_mean_coef2": (1.0 - alphas_cumprod_prev) * torch.sqrt(alphas) / (1.0 - alphas_cumprod),
-        "alphas": alphas,
-    }
+    # numpy on purpose: upstream's numpy sqrt/log are correctly rounded, torch's vectorized CPU kernels
+    # are not on every CPU, and these float64 values are what gets cast to float32.
+    b = betas.detach().cpu().numpy()
+    alphas = 1.0 - b
+    alphas_cumprod = np.cumprod(alphas, axis=0)
+    alphas_cumprod_prev = np.append(1.0, alphas_cumprod[:-1])
+    with np.errstate(divide="ignore", invalid="ignore"):  # zero terminal SNR: 1/alpha_bar = inf, by design
+        posterior_variance = (1 - v_posterior) * b * (1.0 - alphas_cumprod_prev) / (
+            1.0 - alphas_cumprod
+        ) + v_posterior * b
+        arrays = {
+            "betas": b,
+            "alphas_cumprod": alphas_cumprod,
+            "alphas_cumprod_prev": alphas_cumprod_prev,
+            "sqrt_alphas_cumprod": np.sqrt(alphas_cumprod),
+            "sqrt_one_minus_alphas_cumprod": np.sqrt(1.0 - alphas_cumprod),
+            "log_one_minus_alphas_cumprod": np.log(1.0 - alphas_cumprod),
+            "sqrt_recip_alphas_cumprod": np.sqrt(1.0 / alphas_cumprod),
+            "sqrt_recipm1_alphas_cumprod": np.sqrt(1.0 / alphas_cumprod - 1),
+            "posterior_variance": posterior_variance,
+            "posterior_log_variance_clipped": np.log(np.maximum(posterior_variance, POSTERIOR_VARIANCE_FLOOR)),
+            "posterior_mean_coef1": b * np.sqrt(alphas_cumprod_prev) / (1.0 - alphas_cumprod),
+            "posterior_mean_coef2": (1.0 - alphas_cumprod_prev) * np.sqrt(alphas) / (1.0 - alphas_cumprod),
+            "alphas": alphas,
+        }
+    return {name: torch.from_numpy(np.ascontiguousarray(value)).to(betas.device) for name, value in arrays.items()}
 
 
 def schedule_buffers(betas: Tensor, v_posterior: float = 0.0) -> dict[str, Tensor]:
@@ -108,9 +113,9 @@ def lvlb_weights(
         alphas = (1.0 - betas_f64).to(torch.float32).to(betas.device)
         weights = betas**2 / (2 * buffers["posterior_variance"] * alphas * (1 - alphas_cumprod))
     elif parameterization == "x0":
-        # upstream takes np.sqrt of the float32 tensor: a correctly rounded float32 sqrt, which
-        # torch.sqrt on float32 is not on every CPU; sqrt in float64 rounded to float32 is exactly that.
-        sqrt_alphas_cumprod = torch.sqrt(alphas_cumprod.double()).float()
+        # upstream takes np.sqrt of the float32 tensor: correctly rounded, which torch's vectorized
+        # CPU sqrt is not on every CPU
+        sqrt_alphas_cumprod = torch.from_numpy(np.sqrt(alphas_cumprod.detach().cpu().numpy())).to(alphas_cumprod.device)
         denominator = 2.0 - alphas_cumprod if variant == "compvis" else 2.0 * (1 - alphas_cumprod)
         weights = 0.5 * sqrt_alphas_cumprod / denominator
     elif parameterization == "v":

@@ -30,7 +30,8 @@ def q_sample(x0: Tensor, t: Tensor, noise: Tensor, buffers: Buffers) -> Tensor:
 
 
 def q_mean_variance(x0: Tensor, t: Tensor, buffers: Buffers) -> tuple[Tensor, Tensor, Tensor]:
-    """(mean, variance, log variance) of q(x_t | x_0): (sqrt(alpha_bar_t) x_0, 1 - alpha_bar_t, log(1 - alpha_bar_t))."""
+    """(mean, variance, log variance) of q(x_t | x_0):
+    (sqrt(alpha_bar_t) x_0, 1 - alpha_bar_t, log(1 - alpha_bar_t))."""
     mean = extract(buffers["sqrt_alphas_cumprod"], t, x0.shape) * x0
     variance = extract(1.0 - buffers["alphas_cumprod"], t, x0.shape)
     log_variance = extract(buffers["log_one_minus_alphas_cumprod"], t, x0.shape)

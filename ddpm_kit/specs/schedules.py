@@ -1,21 +1,22 @@
 """Beta schedules (torch-free specs). Names are contracts; CompVis names keep their CompVis meaning.
 
-| name                | betas                                                            | source                        |
-|---------------------|------------------------------------------------------------------|-------------------------------|
-| `linear`            | linear in sqrt(beta)                                             | CompVis (diffusers `scaled_linear`) |
-| `scaled_linear`     | same as `linear` (diffusers' name)                               | diffusers / Stable Diffusion  |
-| `sqrt_linear`       | linear in beta                                                   | CompVis (diffusers `linear`)  |
-| `sqrt`              | sqrt of linear                                                   | CompVis                       |
-| `cosine`            | alpha_bar = cos^2 with offset `cosine_s`, beta <= 0.999          | Nichol & Dhariwal 2021 / CompVis |
-| `squaredcos_cap_v2` | the same with s fixed at 0.008 (`betas_for_alpha_bar`)           | diffusers / SD                |
-| `iddpm_linear`      | linear in beta, endpoints scaled by 1000/T                       | Nichol & Dhariwal 2021        |
-| `sigmoid_alphabar`  | alpha_bar follows a sigmoid in t                                 | Jabri et al. 2022 (lucidrains)|
-| `sigmoid_beta`      | beta follows a sigmoid in t                                      | diffusers (GeoDiff)           |
-| `given_betas`       | explicit list                                                    | CompVis `given_betas`         |
+| name                | betas                                             | source                              |
+|---------------------|---------------------------------------------------|-------------------------------------|
+| `linear`            | linear in sqrt(beta)                              | CompVis (diffusers `scaled_linear`) |
+| `scaled_linear`     | same as `linear` (diffusers' name)                | diffusers / Stable Diffusion        |
+| `sqrt_linear`       | linear in beta                                    | CompVis (diffusers `linear`)        |
+| `sqrt`              | sqrt of a linear ramp                             | CompVis                             |
+| `cosine`            | alpha_bar = cos^2 with offset `cosine_s`, <= 0.999 | Nichol & Dhariwal 2021 / CompVis   |
+| `squaredcos_cap_v2` | the same with s fixed at 0.008                    | diffusers / SD                      |
+| `iddpm_linear`      | linear in beta, endpoints scaled by 1000/T        | Nichol & Dhariwal 2021              |
+| `sigmoid_alphabar`  | alpha_bar follows a sigmoid in t                  | Jabri et al. 2022 (lucidrains)      |
+| `sigmoid_beta`      | beta follows a sigmoid in t                       | diffusers (GeoDiff)                 |
+| `given_betas`       | explicit list                                     | CompVis `given_betas`               |
 
 Every schedule but `given_betas` takes `zero_terminal_snr` (Lin et al. 2024). ``reference_betas`` is the
-pure-Python float64 formula (for validation); the torch float64 implementation named by ``impl`` reproduces
-upstream bitwise and is reached through ``ddpm_kit.components.schedules.make_betas``.
+pure-Python float64 formula (for validation); the torch float64 implementation named by ``impl`` (bitwise
+equal to upstream for the CompVis / SD schedules) is reached through ``components.schedules.make_betas``.
+``check(T)`` reports, in pure Python, the T-dependent problems that validation should refuse.
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ def beta_problems(betas: list[float], *, zero_terminal_snr: bool = False) -> lis
     ones = [t for t, b in enumerate(betas) if b == 1.0 and t < terminal]
     if ones:
         return [f"beta == 1 at t={ones[:5]}: alpha_bar is 0 from there on"]
+    if zero_terminal_snr and n < 3:
+        return ["zero_terminal_snr needs T >= 3: at T = 2 lvlb_weights[0] is copied from the infinite terminal one"]
     problems = []
     alpha_bar = alphas_cumprod(betas)
     flat = [t for t in range(1, terminal) if not alpha_bar[t] < alpha_bar[t - 1]]
@@ -152,7 +155,11 @@ class RescalableScheduleSpec(ScheduleSpec):
         problems = self.timestep_problems(timesteps)
         if problems:
             return problems
-        return beta_problems(self.reference_betas(timesteps), zero_terminal_snr=self.zero_terminal_snr)
+        raw = self.raw_reference_betas(timesteps)
+        problems = beta_problems(raw)
+        if problems or not self.zero_terminal_snr:
+            return problems
+        return beta_problems(rescale_zero_terminal_snr(raw), zero_terminal_snr=True)
 
 
 class _BetaRangeSpec(RescalableScheduleSpec):
@@ -221,6 +228,8 @@ class SqrtSchedule(_BetaRangeSpec):
 
     name: Literal["sqrt"] = "sqrt"
     impl: ClassVar[str] = f"{_IMPL}:sqrt_betas"
+    linear_start: float = Field(1e-4, ge=MIN_BETA, lt=1.0, description="start of the ramp: beta_0 = sqrt(linear_start)")
+    linear_end: float = Field(2e-2, ge=MIN_BETA, lt=1.0, description="end of the ramp: beta_{T-1} = sqrt(linear_end)")
 
     def raw_reference_betas(self, timesteps: int) -> list[float]:
         return [math.sqrt(b) for b in linspace(self.linear_start, self.linear_end, timesteps)]
@@ -321,8 +330,10 @@ class SigmoidAlphaBarSchedule(RescalableScheduleSpec):
 
     @model_validator(mode="after")
     def _ordered(self) -> SigmoidAlphaBarSchedule:
-        if not self.start < self.end:
-            raise ValueError(f"start ({self.start}) must be below end ({self.end})")
+        if not (self.end - self.start) / self.tau >= 0.01:
+            raise ValueError(
+                f"(end - start) / tau must be >= 0.01, got start={self.start}, end={self.end}, tau={self.tau}"
+            )
         if max(abs(self.start), abs(self.end)) / self.tau > 10.0:
             raise ValueError(
                 f"max(|start|, |end|) / tau = {max(abs(self.start), abs(self.end)) / self.tau:.3g} > 10: the "
@@ -351,6 +362,8 @@ class SigmoidBetaSchedule(_BetaRangeSpec):
 
     name: Literal["sigmoid_beta"] = "sigmoid_beta"
     impl: ClassVar[str] = f"{_IMPL}:sigmoid_beta_betas"
+    linear_start: float = Field(1e-4, ge=MIN_BETA, lt=1.0, description="lower asymptote of the betas (beta_0 ~ it)")
+    linear_end: float = Field(2e-2, ge=MIN_BETA, lt=1.0, description="upper asymptote of the betas (beta_{T-1} ~ it)")
 
     def raw_reference_betas(self, timesteps: int) -> list[float]:
         span = self.linear_end - self.linear_start

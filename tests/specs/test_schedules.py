@@ -1,0 +1,170 @@
+"""Schedule specs: names, fields, validation and the pure-Python reference formulas (torch-free)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from ddpm_kit.registry import SCHEDULES, ScheduleSpec
+from ddpm_kit.specs import schedules as s
+from tests.diffusion.vectors import schedule_arrays, schedule_cases, spec_for
+
+BUILTINS = ("linear", "scaled_linear", "sqrt_linear", "sqrt", "cosine", "squaredcos_cap_v2", "iddpm_linear",
+            "sigmoid_alphabar", "sigmoid_beta", "given_betas")
+
+
+def _default(name: str) -> ScheduleSpec:
+    cls = SCHEDULES.get(name)
+    return cls(betas=[1e-3, 1e-2, 5e-2]) if name == "given_betas" else cls()
+
+
+def test_builtins_are_registered_through_entry_points():
+    assert set(BUILTINS) <= set(SCHEDULES.names())
+    for name in BUILTINS:
+        assert SCHEDULES.origin(name).distribution == "builtin"
+        assert SCHEDULES.get(name).spec_name() == name
+    assert "sigmoid" not in SCHEDULES.names()  # ambiguous across libraries: never a bare name
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_docstrings_and_field_descriptions(name):
+    cls = SCHEDULES.get(name)
+    assert cls.summary() and "Source" in cls.__doc__
+    for field, info in cls.model_fields.items():
+        if field != "name":
+            assert info.description, f"{name}.{field} has no description"
+    assert cls.impl.startswith("ddpm_kit.components.schedules:")
+
+
+def test_compvis_flat_argument_names():
+    """The config layer copies flat linear_start/linear_end/cosine_s into specs that declare those fields."""
+    for name in ("linear", "scaled_linear", "sqrt_linear", "sqrt", "iddpm_linear", "sigmoid_beta"):
+        fields = SCHEDULES.get(name).model_fields
+        assert {"linear_start", "linear_end"} <= set(fields) and "cosine_s" not in fields
+        assert fields["linear_start"].default == 1e-4 and fields["linear_end"].default == 2e-2
+    assert SCHEDULES.get("cosine").model_fields["cosine_s"].default == 8e-3
+    for name in ("squaredcos_cap_v2", "sigmoid_alphabar", "given_betas"):
+        assert not {"linear_start", "linear_end", "cosine_s"} & set(SCHEDULES.get(name).model_fields)
+    with pytest.raises(ValidationError):
+        s.SquaredCosCapV2Schedule(cosine_s=0.01)
+
+
+def test_zero_terminal_snr_option_on_every_formula_schedule():
+    for name in BUILTINS:
+        cls = SCHEDULES.get(name)
+        has = "zero_terminal_snr" in cls.model_fields
+        assert has == (name != "given_betas"), name
+        if has:
+            assert issubclass(cls, s.RescalableScheduleSpec) and cls.model_fields["zero_terminal_snr"].default is False
+
+
+def test_validation_errors():
+    with pytest.raises(ValidationError, match="must not exceed"):
+        s.LinearSchedule(linear_start=0.02, linear_end=0.01)
+    with pytest.raises(ValidationError):
+        s.SqrtLinearSchedule(linear_end=1.0)
+    with pytest.raises(ValidationError):
+        s.LinearSchedule(linear_start=0.0)
+    with pytest.raises(ValidationError):
+        s.LinearSchedule(linear_stat=1e-4)  # typo: extra fields are forbidden
+    with pytest.raises(ValidationError):
+        s.CosineSchedule(cosine_s=-0.1)
+    with pytest.raises(ValidationError, match=r"\(0, 1\)"):
+        s.GivenBetasSchedule(betas=[0.1, 1.0])
+    with pytest.raises(ValidationError):
+        s.GivenBetasSchedule(betas=[0.1])
+    with pytest.raises(ValidationError, match="end - start"):
+        s.SigmoidAlphaBarSchedule(start=3.0, end=-3.0)
+    with pytest.raises(ValidationError, match="saturates"):
+        s.SigmoidAlphaBarSchedule(start=-9.0, end=9.0, tau=0.5)
+
+
+@pytest.mark.parametrize("case", sorted(schedule_cases()))
+def test_reference_betas_match_upstream(case):
+    config = schedule_cases()[case]["config"]
+    reference = np.array(spec_for(config).reference_betas(config["timesteps"]))
+    expected = schedule_arrays()[f"{case}/betas"]
+    assert np.max(np.abs(reference - expected) / expected) <= 1e-12
+    if config["beta_schedule"] == "squaredcos_cap_v2":  # pure Python upstream: bitwise
+        assert np.array_equal(reference, expected)
+    alpha_bar = np.array(spec_for(config).reference_alphas_cumprod(config["timesteps"]))
+    assert np.max(np.abs(alpha_bar - schedule_arrays()[f"{case}/alphas_cumprod"]) / alpha_bar) <= 1e-12
+
+
+def test_formulas():
+    T = 1000
+    linear = s.LinearSchedule().reference_betas(T)
+    assert linear[0] == pytest.approx(1e-4, rel=1e-15) and linear[-1] == pytest.approx(2e-2, rel=1e-15)
+    assert np.allclose(np.diff(np.sqrt(linear)), (math.sqrt(2e-2) - math.sqrt(1e-4)) / (T - 1), rtol=1e-9)
+    assert s.ScaledLinearSchedule().reference_betas(T) == linear
+    sqrt_linear = s.SqrtLinearSchedule().reference_betas(T)
+    assert np.allclose(np.diff(sqrt_linear), (2e-2 - 1e-4) / (T - 1), rtol=1e-9)
+    assert s.SqrtSchedule().reference_betas(T) == pytest.approx(np.sqrt(sqrt_linear).tolist(), rel=1e-15)
+    iddpm = s.IDDPMLinearSchedule().reference_betas(4000)
+    assert iddpm[0] == pytest.approx(2.5e-5) and iddpm[-1] == pytest.approx(5e-3)
+    assert s.IDDPMLinearSchedule().reference_betas(1000) == pytest.approx(sqrt_linear, rel=1e-14)
+    cosine = s.CosineSchedule().reference_betas(T)
+    assert cosine == pytest.approx(s.SquaredCosCapV2Schedule().reference_betas(T), rel=1e-9, abs=1e-15)
+    assert max(cosine) == 0.999
+    sigmoid_beta = s.SigmoidBetaSchedule().reference_betas(T)
+    assert sigmoid_beta[0] == pytest.approx(1e-4 + (2e-2 - 1e-4) / (1 + math.exp(6)))
+    assert sigmoid_beta[T // 2] == pytest.approx((1e-4 + 2e-2) / 2, rel=1e-2)
+    alphabar = s.SigmoidAlphaBarSchedule().reference_alphas_cumprod(T)
+    expected_mid = (1 / (1 + math.exp(-3)) - 0.5) / (1 / (1 + math.exp(-3)) - 1 / (1 + math.exp(3)))
+    assert alphabar[T // 2 - 1] == pytest.approx(expected_mid, rel=1e-2)
+    assert s.SigmoidAlphaBarSchedule().reference_betas(T)[-1] == 0.999
+
+
+def test_given_betas_ignores_timesteps():
+    spec = s.GivenBetasSchedule(betas=[0.1, 0.2, 0.3])
+    assert spec.uses_timesteps is False
+    assert spec.reference_betas(1000) == [0.1, 0.2, 0.3]
+
+
+@pytest.mark.parametrize("name", [n for n in BUILTINS if n != "given_betas"])
+def test_zero_terminal_snr_reference(name):
+    cls = SCHEDULES.get(name)
+    plain, rescaled = cls().reference_alphas_cumprod(1000), cls(zero_terminal_snr=True).reference_alphas_cumprod(1000)
+    assert rescaled[-1] == 0.0 and cls(zero_terminal_snr=True).reference_betas(1000)[-1] == 1.0
+    assert rescaled[0] == pytest.approx(plain[0], rel=1e-12)
+    root_plain, root = np.sqrt(plain), np.sqrt(rescaled)  # sqrt(alpha_bar) is an affine map of the original
+    slope = (root[0] - root[-2]) / (root_plain[0] - root_plain[-2])
+    assert np.allclose(root, (root_plain - root_plain[-1]) * slope, rtol=1e-9, atol=1e-12)
+
+
+def test_declared_problems():
+    assert s.LinearSchedule().check(1000) == []
+    assert "timesteps >= 2" in s.LinearSchedule().check(1)[0]
+    assert "scales linear_end" in s.IDDPMLinearSchedule().check(10)[0]
+    with pytest.raises(ValueError, match="scales linear_end"):
+        s.IDDPMLinearSchedule().reference_betas(10)
+    assert "T >= 3" in s.LinearSchedule(zero_terminal_snr=True).check(2)[0]
+    assert "underflows" in s.SqrtSchedule(linear_end=0.5).check(1000)[0]
+    assert "float32" in s.GivenBetasSchedule(betas=[1e-9, 1e-9, 0.5]).check(3)[0]
+    assert s.SqrtLinearSchedule(linear_start=1e-6, linear_end=1e-6).check(1000) == []  # MIN_BETA is safe
+    assert s.GivenBetasSchedule(betas=[0.5] * 2000).check(2000)  # alpha_bar underflows
+
+
+def test_beta_problems_helper():
+    assert s.beta_problems([0.1]) and s.beta_problems([0.1, 1.0]) and s.beta_problems([0.1, math.nan])
+    assert s.beta_problems([0.1, 0.2, 1.0], zero_terminal_snr=True) == []
+    assert s.beta_problems([0.1, 1.0, 0.5], zero_terminal_snr=True)
+
+
+def test_linspace_endpoints_exact():
+    values = s.linspace(0.1, 0.7, 7)
+    assert values[0] == 0.1 and values[-1] == 0.7 and len(values) == 7
+    with pytest.raises(ValueError):
+        s.linspace(0.0, 1.0, 1)
+
+
+def test_spec_module_is_torch_free():
+    import subprocess
+    import sys
+
+    code = ("import sys; import ddpm_kit.specs.schedules, ddpm_kit.specs.losses, ddpm_kit.specs.samplers; "
+            "assert 'torch' not in sys.modules and 'numpy' not in sys.modules, sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)
