@@ -48,14 +48,16 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        first = (str(exc).splitlines() or [""])[0][:200]
+        if "Weights only load failed" not in str(exc) and "Unsupported global" not in str(exc):
+            raise CheckpointError(f"{path}: not a checkpoint torch can read ({first})") from None
         raise CheckpointError(
             f"{path}: refused: the checkpoint contains pickled objects that are not plain tensors and containers "
-            f"({str(exc).splitlines()[0][:200]}); ddpm-kit loads with weights_only=True and never runs code "
-            f"from a checkpoint"
+            f"({first}); ddpm-kit loads with weights_only=True and never runs code from a checkpoint"
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: corrupt or truncated checkpoint ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0][:200]})") from None
+        first = (str(exc).splitlines() or [""])[0][:200]
+        raise CheckpointError(f"{path}: corrupt or truncated checkpoint ({type(exc).__name__}: {first})") from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path}: expected a dict (a state dict or a Lightning checkpoint), got {type(obj).__name__}")
     return obj

@@ -77,9 +77,9 @@ class ModelConfig(StrictModel):
     loss_weighting: Annotated[WeightingSpec, Component(WEIGHTINGS)] = Field(
         "none", description="per-sample loss weighting by SNR: none, min_snr, p2"
     )
-    ema: list[Annotated[EMASpec, Component(EMAS)]] = Field(
-        default_factory=lambda: ["lit_ema"], min_length=1,
-        description="EMA strategies; the first is model_ema (used for validation and sampling)",
+    ema: list[Annotated[EMASpec, Component(EMAS)]] | Annotated[EMASpec, Component(EMAS)] = Field(
+        default_factory=lambda: ["lit_ema"],
+        description="EMA strategy, or a list of them; the first is model_ema (used for validation and sampling)",
     )
     sampler: Annotated[SamplerSpec, Component(SAMPLERS)] = Field("ddpm", description="sampler used for logged samples")
     condition_keys: ConditionKeys = Field(
@@ -111,6 +111,14 @@ class ModelConfig(StrictModel):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, (str, dict, EMASpec)) else value
+
+    @field_validator("ema", mode="after")
+    @classmethod
+    def _at_least_one(cls, value: Any) -> list[EMASpec]:
+        value = value if isinstance(value, list) else [value]
+        if not value:
+            raise ValueError("give at least one EMA strategy (or set use_ema: false)")
+        return value
 
 
 class ConditionKeys(StrictModel):

@@ -25,7 +25,7 @@ def get_input(batch: Mapping[str, Any], key: str, layout: str, channels: int) ->
     here the layout is declared and the channel count is checked against it.
     """
     if key not in batch:
-        raise BatchError(f"the batch has no key {key!r} (first_stage_key); its keys: {sorted(batch)}")
+        raise BatchError(f"the batch has no key {key!r} (first_stage_key); its keys: {sorted(map(str, batch))}")
     x = torch.as_tensor(batch[key])
     if layout == "vector":
         if x.dim() != 2 or x.shape[1] != channels:
@@ -79,7 +79,7 @@ class ConditionDropout:
         out = dict(batch)
         for key, entry in self.entries.items():
             if key not in batch:
-                raise BatchError(f"ucg_training names batch key {key!r}, the batch has {sorted(batch)}")
+                raise BatchError(f"ucg_training names batch key {key!r}, the batch has {sorted(map(str, batch))}")
             value = torch.as_tensor(batch[key])
             drop = torch.rand(value.shape[0], generator=generator) < entry.p  # [B]
             replacement = torch.as_tensor(entry.val if entry.val is not None else 0, dtype=value.dtype)

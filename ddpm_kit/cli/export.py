@@ -1,0 +1,60 @@
+"""``ddpm-kit export CKPT --safetensors [--out DIR] [--force]``: weights without pickle, for other tools.
+
+``DIR/weights.safetensors`` holds the training weights under upstream names (``model.diffusion_model.*``
+and the schedule buffers), ``DIR/weights_ema.safetensors`` the EMA weights under the same keys, and
+``DIR/config.json`` the validated config, the ddpm-kit version and which file is which. ``ddpm-kit
+sample DIR`` and ``ddpm_kit.inference.load_for_sampling(DIR)`` read the folder back.
+Exit codes as ``sample``: 1 an unusable checkpoint or folder, 2 a missing checkpoint or usage error.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ddpm_kit.cli.app import UserError, app
+from ddpm_kit.cli.sample import CKPT_HELP, EXPECT_HELP, expectations, missing_path_error
+
+
+@app.command()
+def export(
+    checkpoint: Path = typer.Argument(..., help=CKPT_HELP),
+    safetensors: bool = typer.Option(False, "--safetensors", help="write safetensors weights + config.json "
+                                                                  "(the one format so far; required)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="output folder (default: <checkpoint>_safetensors "
+                                                           "beside the checkpoint)"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing export in --out"),
+    set_: list[str] = typer.Option([], "--set", help=EXPECT_HELP),
+) -> None:
+    """Export a checkpoint's raw and EMA weights as safetensors, with its validated config."""
+    if not safetensors:
+        raise UserError("choose the export format: --safetensors")
+    if not checkpoint.exists():
+        raise missing_path_error(checkpoint)
+    expect = expectations(set_)
+    out_dir = out or checkpoint.with_name(checkpoint.stem + "_safetensors")
+    if out_dir.resolve() == checkpoint.resolve():
+        raise UserError(f"--out {out_dir}: is the checkpoint itself; choose another folder")
+    from ddpm_kit.inference import CONFIG_FILE
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir}: exists and is not a folder")
+    if (out_dir / CONFIG_FILE).exists() and not force:
+        raise UserError(f"--out {out_dir}: already holds an export; use --force to overwrite it, or another --out")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    from ddpm_kit.checkpoint import CheckpointError
+    from ddpm_kit.inference import export_safetensors
+
+    try:
+        written = export_safetensors(checkpoint, out_dir, expect=expect)
+    except CheckpointError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot write {out_dir}: {exc.strerror or exc}") from None
+    typer.echo(f"exported {checkpoint} -> {out_dir}")
+    for path in written:
+        typer.echo(f"  {path}")

@@ -1,0 +1,214 @@
+"""``ddpm-kit sample CKPT [--n 64] [--sampler ddim --steps 50 --eta 0] [--guidance 3 --label 7] [--seed 0] ...``.
+
+Exit codes: 0 written, 1 a checkpoint or option that cannot be used (corrupt, mismatching, unsupported),
+2 a checkpoint path that does not exist or a malformed option.
+Reproducibility: the same checkpoint, options and --seed give the same samples on the same device; the
+noise does not depend on --batch-size (see ``ddpm_kit.inference.generate`` for the last-bit caveat).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from ddpm_kit.cli.app import UserError, app
+
+CKPT_HELP = "a .ckpt written by ddpm-kit train, or a folder written by ddpm-kit export"
+EXPECT_HELP = ("assert a model setting of the checkpoint, e.g. --set model.parameterization=eps (value is YAML; "
+               "repeatable): a checkpoint with another value is refused")
+
+log = logging.getLogger(__name__)
+
+
+def missing_path_error(path: Path) -> UserError:
+    """A path that does not exist: exit code 2, as an unreadable config file."""
+    error = UserError(f"{path}: no such checkpoint file or export folder")
+    error.exit_code = 2
+    return error
+
+
+def expectations(set_: list[str]) -> dict[str, Any]:
+    """``--set model.a.b=v`` -> {"a.b": v}; only model settings, and not the sampler (use --sampler)."""
+    from ddpm_kit.config.errors import join_path
+    from ddpm_kit.config.overrides import OverrideError, split_override
+
+    expect: dict[str, Any] = {}
+    for text in set_:
+        path, value = split_override(text)
+        if path[0] != "model" or len(path) < 2:
+            raise OverrideError(f"--set {text!r}: sample only checks model settings (model.KEY=VALUE)")
+        if path[1] == "sampler":
+            raise OverrideError(f"--set {text!r}: choose the sampler with --sampler, --steps and --eta")
+        expect[join_path(path[1:])] = value
+    return expect
+
+
+def check_output(path: Path, suffixes: tuple[str, ...], what: str) -> None:
+    """Fail before sampling when an output cannot be written."""
+    if path.suffix.lower() not in suffixes:
+        raise UserError(f"{what} {path}: use a file name ending in {' or '.join(suffixes)}")
+    if path.is_dir():
+        raise UserError(f"{what} {path}: is a folder; give a file name")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UserError(f"{what} {path}: {parent} is not a folder")
+
+
+def one_paragraph(exc: Any) -> str:
+    """A ConfigError's problems on one line: ``path: message (got value); hint``."""
+    parts = []
+    for issue in exc.issues:
+        if issue.severity == "error":
+            text = f"{issue.path or '(config)'}: {issue.message}"
+            text += f" (got {issue.value!r})" if issue.has_value else ""
+            parts.append(text + (f"; {issue.hint}" if issue.hint else ""))
+    return " | ".join(parts)
+
+
+def pick_device(name: str) -> Any:
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError) as exc:
+        raise UserError(f"--device {name}: not usable here ({str(exc).splitlines()[0]})") from None
+    return device
+
+
+def write_png(samples: Any, path: Path, title: str) -> str:
+    """An image grid for [N, C, H, W] samples, a scatter of the first two coordinates for [N, D] vectors."""
+    import numpy as np
+
+    from ddpm_kit.plotting import image_grid, scatter_plot
+
+    array = samples.numpy()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if array.ndim == 2:
+        points = array if array.shape[1] >= 2 else np.concatenate([array, np.zeros_like(array)], axis=1)
+        scatter_plot(points, path, title=title)
+        return "scatter of the first two coordinates" if array.shape[1] > 2 else "scatter"
+    note = "grid"
+    if array.shape[1] not in (1, 3):
+        array, note = array[:, :1], f"grid of channel 0 of {array.shape[1]}"
+    scale = max(1, min(8, 64 // array.shape[-1]))
+    image_grid(array, nrow=math.ceil(math.sqrt(len(array))), scale=scale).save(path)
+    return note
+
+
+@app.command()
+def sample(
+    checkpoint: Path = typer.Argument(..., help=CKPT_HELP),
+    n: int = typer.Option(64, "--n", min=1, help="number of samples"),
+    sampler: Optional[str] = typer.Option(None, "--sampler", help="ddpm, ddim, dpmpp_2m or a plugin's (default: "
+                                                                  "the checkpoint's model.sampler)"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="sampler steps (ddim, dpmpp_2m)"),
+    eta: Optional[float] = typer.Option(None, "--eta", help="DDIM noise scale in [0, 1]"),
+    guidance: Optional[float] = typer.Option(None, "--guidance", help="classifier-free guidance scale "
+                                                                     "(label-conditioned models)"),
+    label: Optional[int] = typer.Option(None, "--label", help="class label of every sample (label-conditioned "
+                                                              "models; default: random labels from --seed)"),
+    seed: int = typer.Option(0, "--seed", min=0, help="seed of the noise (and of random labels)"),
+    out: Path = typer.Option(Path("samples.png"), "--out", help="PNG: image grid, or scatter plot for vector data"),
+    npz: Optional[Path] = typer.Option(None, "--npz", help="also save the samples (and labels) as .npz"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="network batch (memory); does not "
+                                                                              "change the samples (default: --n)"),
+    ema: Optional[bool] = typer.Option(None, "--ema/--no-ema", help="EMA weights (default when present) or the "
+                                                                   "training weights"),
+    set_: list[str] = typer.Option([], "--set", help=EXPECT_HELP),
+    device: str = typer.Option("auto", "--device", help="cpu, cuda, cuda:1, ... (auto: cuda when available)"),
+) -> None:
+    """Draw samples from a trained checkpoint and write a PNG (and optionally an .npz)."""
+    if not checkpoint.exists():
+        raise missing_path_error(checkpoint)
+    expect = expectations(set_)
+    target = pick_device(device)
+    check_output(out, (".png",), "--out")
+    if npz is not None:
+        check_output(npz, (".npz",), "--npz")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    import torch
+
+    from ddpm_kit.checkpoint import CheckpointError
+    from ddpm_kit.config import ConfigError
+    from ddpm_kit.inference import generate, load_for_sampling, sampler_from
+    from ddpm_kit.registry import RegistryError
+
+    try:
+        module = load_for_sampling(checkpoint, expect=expect, ema=ema)
+        spec = sampler_from(module, sampler, steps=steps, eta=eta) if (sampler, steps, eta) != (None,) * 3 \
+            else module.cfg.sampler
+    except (CheckpointError, RegistryError) as exc:
+        raise UserError(str(exc)) from None
+    except ConfigError as exc:
+        raise UserError(f"{exc.source}: {one_paragraph(exc)}") from None
+    labels = check_conditions(module, label, guidance, n)
+    if ema is None and module.sampling_weights == "raw":
+        typer.echo(f"note: {checkpoint} has no EMA weights; sampling with the training weights", err=True)
+    module.to(target)
+    typer.echo(f"sampling {n} from {checkpoint} ({module.sampling_weights} weights) with {spec.name} "
+               f"({spec.num_steps(module.num_timesteps)} steps), seed {seed}")
+    try:
+        samples, labels = generate(module, n, sampler=spec, seed=seed, batch_size=batch_size, labels=labels,
+                                   guidance_scale=guidance)
+    except torch.cuda.OutOfMemoryError:
+        raise UserError(f"out of device memory at a network batch of {batch_size or n}: use a smaller "
+                        f"--batch-size") from None
+    write_outputs(samples, labels, out, npz, f"{spec.name}, seed {seed}")
+
+
+def check_conditions(module: Any, label: int | None, guidance: float | None, n: int) -> Any:
+    """The labels tensor for --label (None for random labels); errors for conditions this command cannot give."""
+    import torch
+
+    from ddpm_kit.inference import label_conditioned
+
+    if module.conditioning_key is not None and not label_conditioned(module):
+        raise UserError(f"the model is conditioned on {sorted(module.cfg.condition_keys.used())} "
+                        f"(conditioning_key {module.conditioning_key!r}); ddpm-kit sample can only supply class "
+                        f"labels (conditioning_key 'adm')")
+    if not label_conditioned(module):
+        for option, value in (("--label", label), ("--guidance", guidance)):
+            if value is not None:
+                raise UserError(f"{option} needs a label-conditioned model (conditioning_key 'adm' with "
+                                f"num_classes); this model is unconditional")
+        return None
+    num_classes = module.cfg.unet_config.num_classes
+    if not isinstance(num_classes, int):
+        raise UserError(f"the network takes num_classes={num_classes!r} labels; ddpm-kit sample supplies integer "
+                        f"class labels only")
+    if label is not None and not 0 <= label < num_classes:
+        raise UserError(f"--label {label}: the model knows labels 0..{num_classes - 1}")
+    if guidance is not None:
+        if guidance < 0:
+            raise UserError(f"--guidance {guidance}: must be >= 0 (1: no guidance)")
+        if guidance != 1.0 and module.cfg.condition_keys.labels not in (module.cfg.ucg_training or {}):
+            log.warning("note: the model was trained without label dropout (ucg_training): guidance uses label 0 "
+                        "as the unconditional label")
+    return None if label is None else torch.full((n,), label, dtype=torch.long)
+
+
+def write_outputs(samples: Any, labels: Any, out: Path, npz: Path | None, title: str) -> None:
+    import numpy as np
+
+    try:
+        kind = write_png(samples, out, title)
+        typer.echo(f"wrote {out} ({kind} of {len(samples)} samples)")
+        if npz is not None:
+            arrays = {"samples": samples.numpy()}
+            if labels is not None:
+                arrays["labels"] = labels.cpu().numpy()
+            npz.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(npz, **arrays)
+            typer.echo(f"wrote {npz} ({', '.join(f'{k} {list(v.shape)}' for k, v in arrays.items())})")
+    except OSError as exc:
+        raise UserError(f"cannot write the output: {exc.strerror or exc} ({exc.filename or out})") from None
