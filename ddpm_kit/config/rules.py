@@ -16,8 +16,8 @@ from ddpm_kit.config.model import ModelConfig
 from ddpm_kit.config.run import RunConfig
 from ddpm_kit.registry import did_you_mean
 
-FLOAT32_TINY = 1.1754943508222875e-38  # smallest normal float32
 TERMINAL_ALPHA_BAR_WARN = 1e-2
+FLOAT32_TINY = 1.1754943508222875e-38  # smallest normal float32
 LOSS_KEYS = ("loss", "loss_simple", "loss_vlb")
 ADM_MODES = ("adm", "hybrid-adm", "crossattn-adm")
 CONTEXT_MODES = ("crossattn", "hybrid", "hybrid-adm", "crossattn-adm")
@@ -79,10 +79,10 @@ def _check_schedule(model: ModelConfig, issues: Issues, p: str) -> None:
         if length != model.timesteps:
             issues.error(p + "timesteps", f"the {schedule.name} schedule has {length} steps", value=model.timesteps)
     timesteps = effective_timesteps(model)
-    betas = schedule.reference_betas(timesteps)
-    bad = [i for i, b in enumerate(betas) if not 0 < b <= 1]
-    if bad:
-        issues.error(p + "beta_schedule", f"gives betas outside (0, 1] at t = {bad[:5]}", hint="check its parameters")
+    problems = schedule.check(timesteps)
+    for problem in problems:
+        issues.error(p + "beta_schedule", f"at T = {timesteps}: {problem}")
+    if problems:
         return
     alpha_bar_T = schedule.reference_alphas_cumprod(timesteps)[-1]
     if alpha_bar_T == 0:
@@ -90,8 +90,9 @@ def _check_schedule(model: ModelConfig, issues: Issues, p: str) -> None:
             issues.error(p + "parameterization", "eps cannot be predicted at zero terminal SNR (alpha_bar_T = 0): "
                          "x0 = (x_T - sqrt(1 - a) eps) / sqrt(a) divides by 0", hint="use parameterization: v")
     elif alpha_bar_T < FLOAT32_TINY:
-        issues.error(p + "beta_schedule", f"terminal alpha_bar {alpha_bar_T:.3g} underflows float32 at T = {timesteps}: "
-                     "sqrt_recip_alphas_cumprod overflows", hint="use fewer steps, smaller betas, or zero_terminal_snr")
+        issues.error(p + "beta_schedule", f"terminal alpha_bar {alpha_bar_T:.3g} underflows float32 at T = {timesteps} "
+                     "(below the smallest normal number 1.18e-38, the float32 buffers lose their precision)",
+                     hint="use fewer steps, smaller betas, or zero_terminal_snr")
     elif alpha_bar_T > TERMINAL_ALPHA_BAR_WARN:
         issues.warning(p + "beta_schedule", f"keeps signal at t = T: alpha_bar_T = {alpha_bar_T:.3g} "
                        f"(terminal SNR {alpha_bar_T / (1 - alpha_bar_T):.3g}); sampling starts from noise that does not "
