@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ["validate_latency", "backbone_speed"]
+BENCHMARKS = ["validate_latency", "train_overhead", "backbone_speed"]
 
 
 def main() -> None:

@@ -1,0 +1,133 @@
+"""Per-step time of a ddpm-kit training step (Lightning Trainer + DDPM) against a hand-written PyTorch loop
+with the same backbone, data, math (q_sample, target, loss, AdamW) and EMA, measured in the same run.
+
+Target: <= 1.05x. Run: ``python -m benchmarks.train_overhead [--steps N] [--config examples/digits.yaml]``.
+``--full-run`` also times the whole default ``ddpm-kit train`` (validation, grids and checkpoints included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "ddpm_kit" / "presets" / "digits.yaml"
+TARGET = 1.05
+
+
+def _config(path: Path, steps: int) -> Any:
+    from ddpm_kit.config import validate_file
+
+    return validate_file(path, [f"trainer.max_steps={steps}", "trainer.enable_progress_bar=false",
+                                "output.image_every_n_steps=0", "trainer.limit_val_batches=0",
+                                f"output.checkpoint_every_n_steps={steps + 1}"]).raise_for_errors()
+
+
+def lightning_step_times(run: Any, warmup: int) -> list[float]:
+    """Wall time of each training step inside ddpm-kit's Trainer (batch start to batch start)."""
+    import pytorch_lightning as pl
+
+    from ddpm_kit.training.run import train
+
+    class Clock(pl.Callback):
+        def __init__(self) -> None:
+            self.stamps: list[float] = []
+
+        def on_train_batch_start(self, *args: Any) -> None:
+            self.stamps.append(time.perf_counter())
+
+    clock = Clock()
+    with tempfile.TemporaryDirectory() as out:
+        train(run, Path(out), callbacks=[clock])
+    gaps = [b - a for a, b in zip(clock.stamps, clock.stamps[1:])]
+    return gaps[warmup:]
+
+
+def manual_step_times(run: Any, warmup: int) -> list[float]:
+    """The same work in a plain loop: data, t and noise, q_sample, network, target, loss, AdamW, EMA."""
+    import torch
+
+    from ddpm_kit.components.schedules import make_betas
+    from ddpm_kit.diffusion.buffers import register_schedule
+    from ddpm_kit.diffusion.forward import q_sample
+    from ddpm_kit.diffusion.parameterization import training_target
+    from ddpm_kit.training.data import train_loader
+
+    torch.manual_seed(run.seed)
+    model_cfg = run.model
+    network = model_cfg.unet_config.load_impl()(model_cfg.unet_config)
+    ema = model_cfg.ema[0].load_impl()(model_cfg.ema[0], network, batch_size=run.data.batch_size)
+    buffers = register_schedule(make_betas(model_cfg.beta_schedule, model_cfg.timesteps), v_posterior=0.0,
+                                parameterization=model_cfg.parameterization).buffers
+    optimizer = torch.optim.AdamW(network.parameters(), lr=run.learning_rate(), weight_decay=0.01)
+    splits = run.data.load_impl()(run.data)
+    loader = train_loader(splits.train, run.data.batch_size, 0, run.seed)
+    stamps: list[float] = []
+    step = 0
+    while step < run.trainer.max_steps:
+        for batch in loader:
+            stamps.append(time.perf_counter())
+            x0 = batch[model_cfg.first_stage_key].float()
+            t = torch.randint(0, model_cfg.timesteps, (x0.shape[0],))
+            noise = torch.randn_like(x0)
+            output = network(q_sample(x0, t, noise, buffers), t)
+            loss = (output - training_target(model_cfg.parameterization, x0, noise, t, buffers)).square().mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            ema.update(step, network)
+            if step >= run.trainer.max_steps:
+                break
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    return gaps[warmup:]
+
+
+def full_run_seconds() -> float:
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "ddpm_kit.cli", "train", "--out", out], check=True, cwd=ROOT,
+                       capture_output=True)
+        return time.perf_counter() - start
+
+
+def run(quick: bool = False, steps: int | None = None, config: Path = DEFAULT, full: bool = False) -> list[dict]:
+    import torch
+
+    torch.set_num_threads(2)
+    steps = steps or (30 if quick else 120)
+    warmup = min(10, steps // 3)
+    cfg = _config(config, steps)
+    manual_a = manual_step_times(cfg, warmup)
+    ours = lightning_step_times(cfg, warmup)
+    manual_b = manual_step_times(cfg, warmup)  # before and after, so drift in machine load shows up in both
+    baseline = statistics.median(manual_a + manual_b)
+    ours_median = statistics.median(ours)
+    rows = [{"benchmark": "train_overhead", "measure": f"s/step ddpm-kit Trainer vs hand loop ({config.name})",
+             "ours_s": ours_median, "baseline_s": baseline, "ratio": ours_median / baseline, "target": TARGET}]
+    if full:
+        rows.append({"benchmark": "train_overhead", "measure": "wall time of the default `ddpm-kit train`",
+                     "ours_s": full_run_seconds(), "baseline_s": 600.0, "ratio": None, "target": None})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--config", type=Path, default=DEFAULT)
+    parser.add_argument("--full-run", action="store_true", help="also time the whole default `ddpm-kit train`")
+    args = parser.parse_args()
+    for row in run(steps=args.steps, config=args.config, full=args.full_run):
+        ratio = f"ratio {row['ratio']:.3f} (target <= {row['target']})" if row["ratio"] is not None else \
+            f"(budget {row['baseline_s']:.0f} s)"
+        print(f"{row['measure']}: ours {row['ours_s']:.4f} s, baseline {row['baseline_s']:.4f} s, {ratio}")
+
+
+if __name__ == "__main__":
+    main()
