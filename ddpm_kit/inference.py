@@ -1,4 +1,4 @@
-"""A trained model for sampling: load a checkpoint safely and checked, export it, draw reproducible samples.
+"""A trained model for sampling: load a checkpoint safely and checked, and export it (drawing: ``generation``).
 
 Inputs ``load_checkpoint`` reads (never unpickling code: ``weights_only=True`` or safetensors):
 
@@ -18,7 +18,6 @@ holds the trained weights, and the file the run was initialised from need not ex
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -44,7 +43,6 @@ RAW_FILE = "weights.safetensors"
 #: model fields that only say how training was initialised; cleared (to these values) before loading
 INIT_ONLY = {"ckpt_path": None, "ignore_keys": [], "load_only_unet": False, "make_it_fit": False,
              "reset_ema": False, "reset_num_ema_updates": False}
-LABEL_MODES = ("adm",)  # conditioning modes whose only condition is the class label
 
 
 def ema_file(index: int) -> str:
@@ -343,88 +341,3 @@ def export_safetensors(path: str | Path, out_dir: str | Path, *, expect: Mapping
     }
     (out_dir / CONFIG_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n")
     return [*written, out_dir / CONFIG_FILE]
-
-
-# ----------------------------------------------------------------------------------------- sampling
-def label_conditioned(module: Any) -> bool:
-    """Whether the model's only condition is a class label (what ``generate`` can supply)."""
-    return module.conditioning_key in LABEL_MODES and set(module.cfg.condition_keys.used()) == {"labels"}
-
-
-def derived_seed(seed: int, purpose: str) -> int:
-    """A 63-bit seed from (seed, purpose), so label draws and noise draws are independent streams."""
-    digest = hashlib.blake2b(repr((seed, purpose)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
-
-
-def sampler_from(module: Any, name: str | None = None, **params: Any) -> Any:
-    """The sampler spec to use: the model's ``sampler`` with ``params`` changed, or ``name`` with ``params``;
-    validated by the spec and by the config rules (parameterization support, steps <= T), ConfigError else."""
-    from pydantic import ValidationError
-
-    from ddpm_kit.config.errors import Issues
-    from ddpm_kit.config.rules import check_model
-    from ddpm_kit.config.validate import pydantic_issues
-    from ddpm_kit.registry import SAMPLERS
-
-    given = {k: v for k, v in params.items() if v is not None}
-    data = {"name": name, **given} if name else {**module.cfg.sampler.model_dump(mode="json"), **given}
-    spec_cls = SAMPLERS.get(data["name"])
-    try:
-        spec = spec_cls.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError([Issue(f"sampler.{i.path}", i.message, i.severity, i.value, i.has_value, i.hint)
-                           for i in pydantic_issues(exc, data, spec_cls)], f"sampler {data['name']!r}") from None
-    issues = Issues()
-    check_model(module.cfg.model_copy(update={"sampler": spec}), issues, prefix="model")
-    problems = [i for i in issues.errors if i.path == "model.sampler"]
-    if problems:
-        raise ConfigError([Issue("sampler", i.message, hint=i.hint) for i in problems], f"sampler {spec.name!r}")
-    return spec
-
-
-class _ChunkedNetwork:
-    """The module, with ``apply_model`` evaluated ``chunk`` samples at a time (everything else forwarded)."""
-
-    def __init__(self, module: Any, chunk: int) -> None:
-        self._module, self._chunk = module, chunk
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._module, name)
-
-    def apply_model(self, x: Tensor, t: Tensor, cond: dict[str, Any] | None = None) -> Tensor:
-        outputs = []
-        for start in range(0, x.shape[0], self._chunk):
-            part = slice(start, start + self._chunk)
-            outputs.append(self._module.apply_model(x[part], t[part], _slice_conditions(cond, part)))
-        return torch.cat(outputs)  # [B, ...]
-
-
-def _slice_conditions(cond: dict[str, Any] | None, part: slice) -> dict[str, Any] | None:
-    if not cond:
-        return cond
-    return {k: [v[part] for v in value] if isinstance(value, list) else value[part] for k, value in cond.items()}
-
-
-@torch.no_grad()
-def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_size: int | None = None,
-             labels: Tensor | None = None, guidance_scale: float | None = None) -> tuple[Tensor, Tensor | None]:
-    """(samples [n, ...] on the CPU, class labels [n] or None), reproducible from ``seed``.
-
-    Design: the sampler runs once over all n samples, so x_T and every step's noise are drawn for the full
-    n from one CPU generator seeded with ``seed``; ``batch_size`` only splits the network evaluations (the
-    memory-heavy part). The network treats samples independently, so the samples do not depend on
-    ``batch_size`` (bitwise on the CPU; kernels on accelerators may pick batch-size dependent algorithms).
-    They do depend on n: the first 8 of --n 16 are not the samples of --n 8. Labels, when the model is
-    label-conditioned and none are given, are drawn from a separate stream of ``seed``.
-    """
-    from ddpm_kit.module_parts import sampling
-
-    spec = sampler if sampler is not None else module.cfg.sampler
-    if label_conditioned(module) and labels is None:
-        labels = sampling.default_labels(module, n, torch.Generator().manual_seed(derived_seed(seed, "labels")))
-    network = _ChunkedNetwork(module, batch_size or n)
-    generator = torch.Generator().manual_seed(seed)
-    samples, _ = sampling.sample(network, n, sampler=spec.load_impl()(spec), generator=generator, labels=labels,
-                                 guidance_scale=guidance_scale, use_ema=False)
-    return samples.detach().float().cpu(), labels

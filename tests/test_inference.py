@@ -25,9 +25,8 @@ from safetensors.torch import load_file, save_file
 from ddpm_kit.checkpoint import CheckpointError
 from ddpm_kit.config import ConfigError, validate_source
 from ddpm_kit.config.source import Source
-from ddpm_kit.inference import (
-    export_safetensors, generate, label_conditioned, load_checkpoint, load_for_sampling, sampler_from,
-)
+from ddpm_kit.generation import generate, label_conditioned, sampler_from
+from ddpm_kit.inference import export_safetensors, load_checkpoint, load_for_sampling
 
 NULL_LABEL = 10
 IMAGE_RUN: dict[str, Any] = {

@@ -3,7 +3,7 @@
 Exit codes: 0 written, 1 a checkpoint or option that cannot be used (corrupt, mismatching, unsupported),
 2 a checkpoint path that does not exist or a malformed option.
 Reproducibility: the same checkpoint, options and --seed give the same samples on the same device; the
-noise does not depend on --batch-size (see ``ddpm_kit.inference.generate`` for the last-bit caveat).
+noise does not depend on --batch-size (see ``ddpm_kit.generation.generate`` for the last-bit caveat).
 """
 
 from __future__ import annotations
@@ -140,7 +140,8 @@ def sample(
 
     from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.config import ConfigError
-    from ddpm_kit.inference import generate, load_for_sampling, sampler_from
+    from ddpm_kit.generation import generate, sampler_from
+    from ddpm_kit.inference import load_for_sampling
     from ddpm_kit.registry import RegistryError
 
     try:
@@ -170,7 +171,7 @@ def check_conditions(module: Any, label: int | None, guidance: float | None, n: 
     """The labels tensor for --label (None for random labels); errors for conditions this command cannot give."""
     import torch
 
-    from ddpm_kit.inference import label_conditioned
+    from ddpm_kit.generation import label_conditioned
 
     if module.conditioning_key is not None and not label_conditioned(module):
         raise UserError(f"the model is conditioned on {sorted(module.cfg.condition_keys.used())} "
