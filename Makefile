@@ -9,7 +9,9 @@ TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?= -n 2
 BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.ddpm-kit-setup
-PLUGINS    := $(wildcard plugins/*/pyproject.toml)
+# Every plugin package under plugins/ is installed editable into the same environment, except the
+# template (plugins/template), which the tests build and install into a temporary folder.
+PLUGINS    := $(filter-out plugins/template/%,$(wildcard plugins/*/pyproject.toml))
 
 .PHONY: setup train test test-slow bench clean
 

@@ -1,4 +1,4 @@
-"""``ddpm-kit plugins list|show``: what each registry holds and where it comes from."""
+"""``ddpm-kit plugins list|show|check``: what each registry holds, where it comes from, and whether it conforms."""
 
 from __future__ import annotations
 
@@ -80,3 +80,56 @@ def show(kind: str = typer.Argument(..., help="component kind"), name: str = typ
     else:
         for line in _table(rows):
             typer.echo("  " + line)
+
+
+@plugins_app.command("check")
+def check(
+    names: Optional[list[str]] = typer.Argument(None, help="component names, KIND:NAME, or plugin distribution names "
+                                                           "(default: every installed component)"),
+    kind: list[str] = typer.Option([], "--kind", "-k", help="only this kind (repeatable)"),
+    examples: int = typer.Option(10, "--examples", min=1, help="hypothesis examples per schedule family"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="list every property, not only failures"),
+) -> None:
+    """Run the conformance suite on installed components; exit 1 when one fails.
+
+    Every kind: spec module imports no torch (checked in a fresh interpreter), docs, config round trip.
+    Then per kind: schedule invariants (hypothesis), loss shape and gradients, weighting finite at SNR 0
+    and inf, backbone shape / determinism / state-dict round trip, EMA decay bounds and state round trip,
+    sampler on exact denoisers, data keys and shapes, LR multipliers finite and >= 0.
+    """
+    import warnings
+
+    from ddpm_kit.registry import RegistryError
+    from ddpm_kit.testing.conformance import run_checks, select
+
+    try:
+        targets = select(names or [], kind)
+    except RegistryError as exc:
+        raise UserError(str(exc)) from None
+    failed = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # components' own warnings (ignored options) are not the question here
+        for report in run_checks(targets, max_examples=examples):
+            failed += not report.ok
+            for line in _report_lines(report, verbose):
+                typer.echo(line)
+    passed = len(targets) - failed
+    typer.echo(f"checked {len(targets)} component(s): {passed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _report_lines(report, verbose: bool) -> list[str]:
+    """``PASS  kind  name  origin  (N properties, s)`` and, below it, failures, skips (and passes with -v)."""
+    counted = [r for r in report.results if r.status != "skip"]
+    head = (f"{'PASS' if report.ok else 'FAIL'}  {report.kind:<11} {report.name:<24} {report.origin}  "
+            f"({len(counted)} properties, {report.seconds:.1f} s)")
+    lines = [head]
+    for result in report.results:
+        if result.status == "fail":
+            lines += [f"      FAIL {result.name}: {detail}" for detail in result.details]
+        elif result.status == "skip":
+            lines.append(f"      SKIP {result.name}: {'; '.join(result.details)}")
+        elif verbose:
+            lines.append(f"      pass {result.name}")
+    return lines

@@ -112,6 +112,11 @@ def _check_components(model: ModelConfig, issues: Issues, p: str) -> None:
         issues.error(p + "loss_weighting", f"{weighting.name!r} is not defined for {model.parameterization!r}")
 
 
+def _net_field(net: object, name: str, p: str) -> str:
+    """Path of a backbone parameter, or of the backbone when its spec names the parameter differently."""
+    return p + f"unet_config.{name}" if name in type(net).model_fields else p + "unet_config"
+
+
 def _check_backbone(model: ModelConfig, issues: Issues, p: str) -> None:
     net = model.unet_config
     key = model.conditioning_key
@@ -123,19 +128,19 @@ def _check_backbone(model: ModelConfig, issues: Issues, p: str) -> None:
         wanted = model.channels + extra
         if key in CONCAT_MODES:
             if expected_in <= wanted:
-                issues.error(p + "unet_config.in_channels", f"concat conditioning needs more than {wanted} input "
+                issues.error(_net_field(net, "in_channels", p), f"concat conditioning needs more than {wanted} input "
                              f"channels (data {model.channels}{' + 2 coordinates' if extra else ''} + condition)",
                              value=expected_in)
         elif expected_in != wanted:
-            issues.error(p + "unet_config.in_channels", f"must equal channels ({model.channels})"
+            issues.error(_net_field(net, "in_channels", p), f"must equal channels ({model.channels})"
                          + (" + 2 coordinate channels" if extra else ""), value=expected_in)
     out = net.output_channels()
     if out is not None and out != model.channels:
-        issues.error(p + "unet_config.out_channels", f"must equal channels ({model.channels}) for {model.parameterization}"
+        issues.error(_net_field(net, "out_channels", p), f"must equal channels ({model.channels}) for {model.parameterization}"
                      " prediction", value=out)
     size = net.spatial_size()
     if size is not None and net.data_dims() == 3 and size != model.image_size:
-        issues.error(p + "unet_config.image_size", f"disagrees with model image_size {model.image_size}", value=size)
+        issues.error(_net_field(net, "image_size", p), f"disagrees with model image_size {model.image_size}", value=size)
     if net.accepts_labels() and key not in ADM_MODES:
         issues.error(p + "conditioning_key", "the network takes class labels (num_classes) but no labels are supplied",
                      value=key, hint=f"use one of {', '.join(ADM_MODES)}")

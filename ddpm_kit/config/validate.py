@@ -75,6 +75,7 @@ def validate_source(source: Source, overrides: Sequence[str] = (), *, strict: bo
         if file_issues.errors:
             return _finish(source, None, (file_issues, layout_issues, field_issues), remap_top, {}, strict, layout)
     data = apply_overrides(data, overrides)
+    _check_requirements(data, field_issues)  # before components: a missing plugin explains unknown names
     remap_model: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     if isinstance(data.get("model"), dict):
         data["model"], remap_model = normalize_model_section(data["model"], layout_issues)
@@ -87,6 +88,19 @@ def validate_source(source: Source, overrides: Sequence[str] = (), *, strict: bo
         field_issues.extend(component_warnings(config))
         check_run(config, field_issues)
     return _finish(source, config, (file_issues, layout_issues, field_issues), remap_top, remap_model, strict, layout)
+
+
+def _check_requirements(data: Any, issues: Issues) -> None:
+    from ddpm_kit.config.rules import requirement_problem
+
+    requirements = data.get("require_plugins") if isinstance(data, dict) else None
+    if not isinstance(requirements, list):
+        return
+    for index, requirement in enumerate(requirements):
+        if isinstance(requirement, str):
+            problem = requirement_problem(requirement)
+            if problem:
+                issues.error(f"require_plugins[{index}]", problem, value=requirement)
 
 
 def _finish(source: Source, config: RunConfig | None, issues: tuple[Issues, Issues, Issues], remap_top: dict,
@@ -137,6 +151,8 @@ def clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
     out: list[Any] = []
     node = data
     for index, part in enumerate(loc):
+        if isinstance(part, str) and _looks_like_type(part) and not (isinstance(node, dict) and part in node):
+            continue  # a union member tag such as 'int' or 'function-plain[validate()]'
         if isinstance(node, dict) and part in node:
             out.append(part)
             node = node[part]
@@ -159,8 +175,12 @@ def _looks_like_type(part: str) -> bool:
 def pydantic_issues(exc: ValidationError, data: Any, model: type[BaseModel]) -> list[Issue]:
     """pydantic errors as Issues, with 'did you mean' for unknown keys."""
     out = []
-    for error in exc.errors(include_url=False):
-        loc = clean_loc(tuple(error["loc"]), data)
+    errors = exc.errors(include_url=False)
+    cleaned = [clean_loc(tuple(error["loc"]), data) for error in errors]
+    for error, loc in zip(errors, cleaned):
+        if error["type"] == "component_type" and len(loc) < len(error["loc"]) and sum(
+                other[:len(loc)] == loc for other in cleaned) > 1:
+            continue  # the other branch of a one-or-many union; the real error is reported beside it
         message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         hint = ""
         if error["type"] == "extra_forbidden" and loc:

@@ -143,6 +143,7 @@ def test_every_builtin_loads_and_is_documented():
     for registry in REGISTRIES.values():
         assert registry.load_all() == []
         for name, (spec, origin) in registry.loaded().items():
-            assert origin.distribution == "builtin", name
+            if origin.distribution != "builtin":
+                continue  # installed plugin packages are checked in tests/plugins
             assert spec.summary(), f"{registry.kind} {name} has no docstring"
             assert spec.spec_name() == name

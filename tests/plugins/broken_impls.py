@@ -1,0 +1,66 @@
+"""Torch implementations of the broken components in ``broken_specs`` (each wrong in one way)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ddpm_kit.components.data.base import split_tensors
+from ddpm_kit.components.ema.strategies import ConstantEma
+from ddpm_kit.diffusion.samplers.common import initial_noise
+from ddpm_kit.specs.data import VECTOR
+from ddpm_kit.specs.ema import ConstantEmaSpec
+
+
+def batch_mean_loss(spec):
+    def loss(prediction, target):
+        if prediction.shape != target.shape:
+            raise ValueError("shape mismatch")
+        return (prediction - target).square().mean()  # [] instead of [B]
+    return loss
+
+
+def nan_at_zero_weighting(spec):
+    def weight(snr, parameterization):
+        return snr / snr
+    return weight
+
+
+class NoisyBackbone(nn.Module):
+    def __init__(self, spec) -> None:
+        super().__init__()
+        self.linear = nn.Linear(2, 2)
+
+    def forward(self, x, timesteps, context=None, y=None):
+        return self.linear(x) + 0.01 * torch.randn_like(x)
+
+
+class OvershootingEma(ConstantEma):
+    def __init__(self, spec, model, *, batch_size=None) -> None:
+        super().__init__(ConstantEmaSpec(decay=0.5), model)
+
+    def decay_at(self, step: int) -> float:
+        return 1.5
+
+
+class ForgetfulEma(ConstantEma):
+    def __init__(self, spec, model, *, batch_size=None) -> None:
+        super().__init__(ConstantEmaSpec(decay=0.5), model)
+        self.count = 0  # not a buffer: lost by state_dict
+
+    def decay_at(self, step: int) -> float:
+        self.count += 1
+        return min(0.9, self.count / (self.count + 1))
+
+
+class IdleSampler:
+    def __init__(self, spec) -> None:
+        self.spec = spec
+
+    def sample(self, denoiser, buffers, shape, *, parameterization, clip_denoised, generator, log_every_t=None,
+               x_T=None):
+        return initial_noise(shape, x_T, generator, buffers), []
+
+
+def wrong_shape_data(spec):
+    return split_tensors({"image": torch.zeros(10, 2)}, 0.0, 0, VECTOR)
