@@ -141,15 +141,15 @@ def init_from_ckpt(module: nn.Module, path: str | Path, ignore_keys: Sequence[st
                               f"unet_config")
     report.loaded = [k for k in state if k in own]
     if not report.loaded:
-        example = next(iter(state), "")
+        prefixes = {key.split(".", 1)[0] + "." for key in state}
         hint = (" (keys start with 'model.diffusion_model.': unset load_only_unet)" if only_model and
-                example.startswith("model.") else
-                " (keys start with 'diffusion_model.': set load_only_unet)" if example.startswith("diffusion_model.")
+                "model." in prefixes else
+                " (keys start with 'diffusion_model.': set load_only_unet)" if "diffusion_model." in prefixes
                 else "")
         raise CheckpointError(f"{path}: no checkpoint key matches the model, loading would drop everything{hint}; "
                               f"first checkpoint keys: {list(state)[:3]}")
     result = target.load_state_dict(state, strict=False)
-    report.missing = list(result.missing_keys)
+    report.missing = [k for k in result.missing_keys if k not in SCHEDULE_BUFFERS]  # those come from the config
     report.unexpected = list(result.unexpected_keys)
     log.info("loaded %s into %s:\n%s", path, "the network" if only_model else "the model", report.table())
     return report
