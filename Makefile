@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:
 #   make train   set up .venv, then train the built-in digits default
-#   make test    set up .venv, then run the test suite (what CI runs)
+#   make test    set up .venv, then run the test suite (what CI runs): the default run (< 10 min on
+#                2 cores), then the slow-marked tests (bad input at scale, torch.compile)
 # Override the torch requirement with e.g.  make test TORCH_SPEC='torch==2.14.1'
 
 PYTHON     ?= python3
@@ -29,6 +30,7 @@ train: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
