@@ -2,8 +2,8 @@
 
 The diffusers model mirrors each config (same widths, blocks per level, attention levels and
 head width), so both have exactly the same parameter count. Timing rounds alternate between
-the two models so that both see the same machine state; the reported time is the median per
-iteration. diffusers is an optional bench dependency (``pip install diffusers``); without it
+the two models so that both see the same machine state; the reported time per iteration is the
+best round's (the minimum is the least disturbed by other load on a shared machine). diffusers is an optional bench dependency (``pip install diffusers``); without it
 only ddpm-kit is measured.
 
 Run: ``python -m benchmarks.backbone_speed [--quick] [--device cuda] [--bf16] [--channels-last] [--compile]``.
@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import logging
 import math
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,17 +101,20 @@ def _prepare(model: nn.Module, device: torch.device, channels_last: bool, compil
     model = model.to(device).train()
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    return torch.compile(model) if compile_ else model
+    # static shapes: each config compiles on its own (fully dynamic spatial sizes hit an inductor
+    # stride-ordering error on permuted feature maps in torch 2.13; a changing batch size is fine)
+    return torch.compile(model, dynamic=False) if compile_ else model
 
 
 def run(quick: bool = False, device: str = "cpu", bf16: bool = False, channels_last: bool = False,
         compile: bool = False) -> list[dict]:
     """One row per config: seconds per forward+backward iteration of both models and their ratio."""
     dev = torch.device(device)
-    rounds, iterations, warmup = (3, 2, 2) if quick else (5, 5, 3)
+    rounds, iterations, warmup = (4, 1, 1) if quick else (9, 2, 2)
     options = [o for o, on in (("bf16", bf16), ("channels-last", channels_last), ("compile", compile)) if on]
     rows = []
     for config in CONFIGS:
+        torch._dynamo.reset()
         torch.manual_seed(0)
         ours = build_unet(UNetSpec(**config.spec))
         theirs = _diffusers_unet(config.diffusers)
@@ -139,8 +141,8 @@ def run(quick: bool = False, device: str = "cpu", bf16: bool = False, channels_l
         for _ in range(rounds):  # alternate, so both see the same machine state
             for key, step in steps.items():
                 times[key].append(_time_per_iteration(step, iterations, dev))
-        ours_s = statistics.median(times["ours"])
-        baseline_s = statistics.median(times["baseline"]) if "baseline" in times else math.nan
+        ours_s = min(times["ours"])
+        baseline_s = min(times["baseline"]) if "baseline" in times else math.nan
         rows.append({
             "benchmark": "backbone_speed",
             "measure": f"unet fwd+bwd {config.name} b{batch} {device}" + "".join(f" {o}" for o in options)
@@ -175,14 +177,18 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
     parser.add_argument("--channels-last", action="store_true", help="channels-last memory format")
     parser.add_argument("--compile", action="store_true", help="torch.compile both models")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     rows = run(quick=args.quick, device=args.device, bf16=args.bf16, channels_last=args.channels_last,
                compile=args.compile)
     flags = [f for f, on in (("bf16", args.bf16), ("channels-last", args.channels_last),
                              ("compile", args.compile)) if on]
-    log.info("unet forward+backward, device %s%s; ratio = ddpm-kit / diffusers UNet2DModel (same parameters)\n%s",
-             args.device, "".join(f", {f}" for f in flags), format_table(rows))
+    log.info("unet forward+backward, device %s, %d CPU threads%s; ratio = ddpm-kit / diffusers UNet2DModel "
+             "(same parameters)\n%s", args.device, torch.get_num_threads(), "".join(f", {f}" for f in flags),
+             format_table(rows))
 
 
 if __name__ == "__main__":

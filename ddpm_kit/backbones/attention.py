@@ -21,7 +21,9 @@ def qkv_attention(qkv: torch.Tensor, heads: int, legacy_order: bool) -> torch.Te
     Source: Vaswani et al. 2017; CompVis ``openaimodel.py:QKVAttention{,Legacy}``.
     """
     pattern = "b (h three c) t -> three b h t c" if legacy_order else "b (three h c) t -> three b h t c"
-    q, k, v = rearrange(qkv, pattern, three=3, h=heads)  # each [B, H, T, c]
+    # one copy so that c is the contiguous axis: SDPA's fused (flash) kernels need it, else it falls
+    # back to the math path that materialises the T x T weights
+    q, k, v = rearrange(qkv, pattern, three=3, h=heads).contiguous().unbind(0)  # each [B, H, T, c]
     out = F.scaled_dot_product_attention(q, k, v, scale=1.0 / math.sqrt(q.shape[-1]))  # [B, H, T, c]
     return rearrange(out, "b h t c -> b (h c) t")
 
@@ -50,6 +52,7 @@ class AttentionBlock(nn.Module):
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, *spatial = x.shape
-        x = x.reshape(b, c, -1)  # [B, C, T]
-        h = qkv_attention(self.qkv(self.norm(x)), self.heads, self.legacy_order)  # [B, C, T]
-        return (x + self.proj_out(h)).reshape(b, c, *spatial)
+        h = self.qkv(self.norm(x.reshape(b, c, -1)))  # [B, 3C, T]
+        h = self.proj_out(qkv_attention(h, self.heads, self.legacy_order))  # [B, C, T]
+        # residual in the input's shape (reshaping the sum instead breaks inductor with dynamic shapes)
+        return x + h.reshape(b, c, *spatial)

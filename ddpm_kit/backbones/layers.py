@@ -78,7 +78,9 @@ class ContextBlock(nn.Module):
 class TimestepEmbedSequential(nn.Sequential):
     """Sequential that hands ``emb`` to TimestepBlocks and ``context`` to ContextBlocks."""
 
-    def forward(self, x: torch.Tensor, emb: torch.Tensor, context: Any = None) -> torch.Tensor:  # type: ignore[override]
+    def forward(  # type: ignore[override]
+        self, x: torch.Tensor, emb: torch.Tensor, context: Any = None
+    ) -> torch.Tensor:
         for layer in self:
             if isinstance(layer, TimestepBlock):
                 x = layer(x, emb)

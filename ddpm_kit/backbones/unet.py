@@ -22,7 +22,13 @@ from ddpm_kit.specs.backbones import UNetSpec
 
 
 class UNetModel(nn.Module):
-    """eps_theta(x, t, context, y): ``forward(x[B, C, *S], timesteps[B], context=None, y=None)``."""
+    """eps_theta(x, t, context, y): ``forward(x[B, C, *S], timesteps[B], context=None, y=None)``.
+
+    Differences from upstream, none of which changes a result: unknown keyword arguments raise
+    (upstream swallows ``**kwargs``); a missing or unexpected ``y``/``context`` is a ValueError (upstream
+    asserts, or silently ignores a context); an int ``context_dim`` with ``transformer_depth > 1``
+    serves every block (as CompVis LD; Stability-AI's class raises IndexError there).
+    """
 
     def __init__(self, spec: UNetSpec) -> None:
         super().__init__()

@@ -140,7 +140,8 @@ def _check_backbone(model: ModelConfig, issues: Issues, p: str) -> None:
                      " prediction", value=out)
     size = net.spatial_size()
     if size is not None and net.data_dims() == 3 and size != model.image_size:
-        issues.error(_net_field(net, "image_size", p), f"disagrees with model image_size {model.image_size}", value=size)
+        issues.warning(_net_field(net, "image_size", p), f"disagrees with model image_size {model.image_size}; it has "
+                       "no effect on the network (as upstream), samples are model.image_size", value=size)
     if net.accepts_labels() and key not in ADM_MODES:
         issues.error(p + "conditioning_key", "the network takes class labels (num_classes) but no labels are supplied",
                      value=key, hint=f"use one of {', '.join(ADM_MODES)}")

@@ -20,7 +20,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, ValidationError, ValidationInfo, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ddpm_kit.registry import BackboneSpec, did_you_mean
+from ddpm_kit.registry import BackboneSpec, SpecWarning, did_you_mean, report_warning
 
 #: GroupNorm group count of every UNet normalisation (upstream ``normalization(ch)``).
 GROUPNORM_GROUPS = 32
@@ -31,19 +31,6 @@ CONDITIONING_KEYS: tuple[str | None, ...] = (
 )
 
 Loc = tuple[str | int, ...]
-
-
-class SpecWarning(UserWarning):
-    """A spec value that upstream accepts but that is probably not what the user meant."""
-
-
-def report_warning(info: ValidationInfo | None, path: Loc, message: str) -> None:
-    """Append ``(path, message)`` to ``info.context["warnings"]`` when present, else ``warnings.warn``."""
-    context = info.context if info is not None else None
-    if isinstance(context, dict) and isinstance(context.get("warnings"), list):
-        context["warnings"].append((path, message))
-    else:
-        warnings.warn(f"{'.'.join(map(str, path))}: {message}", SpecWarning, stacklevel=4)
 
 
 def raise_cross_field_errors(title: str, errors: list[tuple[Loc, str, str, Any]]) -> None:
@@ -428,6 +415,12 @@ def _unet_warnings(s: UNetSpec) -> list[tuple[Loc, str]]:
         ignored.append(("conv_resample", "resblock_updown=true"))
     for field, because in ignored:
         out.append(((field,), f"has no effect with {because}"))
+    single = [i for i, m in enumerate(s.channel_mult) if s.model_channels * m == GROUPNORM_GROUPS]
+    if single and not s.use_scale_shift_norm:
+        out.append((("use_scale_shift_norm",),
+                    f"level(s) {single} have {GROUPNORM_GROUPS} channels: GroupNorm({GROUPNORM_GROUPS}) then normalises "
+                    "each channel alone and removes the time (and label) embedding that the ResBlock adds per "
+                    "channel, so those blocks do not see t; set use_scale_shift_norm: true or use >= 64 channels"))
     for field in ("use_fp16", "use_bf16"):
         if getattr(s, field):
             out.append(((field,), "has no effect on the network (as in Stability-AI upstream); weights stay "
@@ -451,7 +444,8 @@ class MLPSpec(BackboneSpec):
     hidden: int = Field(128, ge=2, description="width of the hidden layers and of the time embedding")
     depth: PositiveInt = Field(3, description="number of residual blocks")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="dropout inside each residual block")
-    num_classes: PositiveInt | None = Field(None, description="class labels y in [0, num_classes) (None: unconditional)")
+    num_classes: PositiveInt | None = Field(
+        None, description="class labels y in [0, num_classes) (None: unconditional)")
 
     def data_channels(self) -> int | None:
         """The feature dimension D (vector data has shape (D,))."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import torch
 from torch import nn
 
 from tests.backbones.helpers import recipe_state_dict
@@ -19,3 +20,12 @@ def perturb() -> Callable[[nn.Module, int], nn.Module]:
         return model
 
     return apply
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """These models are tiny: one intra-op thread avoids OpenMP oversubscription on a shared machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

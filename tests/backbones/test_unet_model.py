@@ -102,8 +102,8 @@ def test_head_counts_follow_num_head_channels_num_heads_and_num_heads_upsample()
 
 
 def test_spatial_transformer_options_shape_the_state_dict():
-    spec = UNetSpec(**{**CROSS, "transformer_depth": 2, "context_dim": (8, 12), "disable_self_attentions": (False, True),
-                       "use_linear_in_transformer": True, "legacy": False})
+    spec = UNetSpec(**{**CROSS, "transformer_depth": 2, "context_dim": (8, 12),
+                       "disable_self_attentions": (False, True), "use_linear_in_transformer": True, "legacy": False})
     sd = build_unet(spec).state_dict()
     block = "input_blocks.3.1.transformer_blocks"
     assert sd[f"{block}.0.attn2.to_k.weight"].shape == (64, 8)
@@ -135,3 +135,13 @@ def test_gradient_checkpointing_gives_the_same_gradients(perturb):
         model(x, t).square().mean().backward()
         grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
     torch.testing.assert_close(grads[0], grads[1], rtol=1e-5, atol=1e-6)
+
+
+def test_an_int_context_dim_serves_every_transformer_block(perturb):
+    """CompVis LD semantics (e.g. layout2img: transformer_depth 3, context_dim 512)."""
+    model = perturb(build_unet(UNetSpec(**{**CROSS, "transformer_depth": 3})).eval())
+    widths = {m.to_k.in_features for name, m in model.named_modules() if name.endswith("attn2")}
+    assert widths == {8}
+    with torch.no_grad():
+        out = model(torch.randn(2, 2, 8, 8), torch.tensor([1, 2]), context=torch.randn(2, 3, 8))
+    assert out.shape == (2, 2, 8, 8)

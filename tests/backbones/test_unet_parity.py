@@ -13,7 +13,7 @@ from ddpm_kit.specs.backbones import UNetSpec
 
 from tests.backbones.helpers import PARITY, PARITY_CASES, STATE_KEYS, recipe_state_dict, state_dict_sha256
 
-pytestmark = pytest.mark.filterwarnings("error")
+pytestmark = pytest.mark.filterwarnings("error", "ignore::ddpm_kit.registry.SpecWarning")
 
 
 def test_all_reference_cases_are_present():

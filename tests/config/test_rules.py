@@ -89,7 +89,6 @@ def test_x0_elbo_weights_warning(base_config):
 @pytest.mark.parametrize("change,path,fragment", [
     ({"unet_config.in_channels": 3}, "model.unet_config.in_channels", "must equal channels"),
     ({"unet_config.out_channels": 2}, "model.unet_config.out_channels", "must equal channels"),
-    ({"unet_config.image_size": 16}, "model.unet_config.image_size", "disagrees"),
     ({"unet_config.num_classes": 10}, "model.conditioning_key", "no labels are supplied"),
     ({"conditioning_key": "adm"}, "model.conditioning_key", "no num_classes"),
     ({"conditioning_key": "crossattn"}, "model.conditioning_key", "cross-attention"),
@@ -103,6 +102,17 @@ def test_backbone_against_model(base_config, change, path, fragment):
             node = node[part]
         node[last] = value
     assert fragment in error_paths(report_for(base_config))[path]
+
+
+def test_backbone_image_size_mismatch_is_a_warning(base_config):
+    base_config["model"]["unet_config"]["image_size"] = 16
+    assert "no effect on the network" in warning_paths(report_for(base_config))["model.unet_config.image_size"]
+
+
+def test_one_channel_groupnorm_warns_about_the_lost_time_embedding(base_config):
+    assert "do not see t" in warning_paths(report_for(base_config))["model.unet_config.use_scale_shift_norm"]
+    base_config["model"]["unet_config"]["use_scale_shift_norm"] = True
+    assert "model.unet_config.use_scale_shift_norm" not in warning_paths(report_for(base_config))
 
 
 def test_positional_encodings_with_matching_in_channels(base_config):
