@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ["validate_latency", "train_overhead", "backbone_speed"]
+BENCHMARKS = ["validate_latency", "train_overhead", "backbone_speed", "sampler_overhead", "digits_quality"]
 
 
 def main() -> None:
@@ -20,8 +20,10 @@ def main() -> None:
     print(f"{'benchmark':<20} {'measure':<62} {'ours':>10} {'baseline':>10} {'ratio':>7} {'target':>7}")
     for row in rows:
         target = row.get("target")
-        print(f"{row['benchmark']:<20} {row['measure'][:62]:<62} {row.get('ours_s', float('nan')):>10.4f} "
-              f"{row.get('baseline_s', float('nan')):>10.4f} {row.get('ratio', float('nan')):>7.3f} "
+        ours = row.get("ours_s", row.get("ours", float("nan")))  # quality rows: "ours"/"baseline" are not seconds
+        baseline = row.get("baseline_s", row.get("baseline", float("nan")))
+        print(f"{row['benchmark']:<20} {row['measure'][:62]:<62} {ours:>10.4f} "
+              f"{baseline:>10.4f} {row.get('ratio', float('nan')):>7.3f} "
               f"{'' if target is None else f'<={target}':>7}")
 
 

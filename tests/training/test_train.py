@@ -142,3 +142,20 @@ def test_timestep_bucket_losses_are_logged(tmp_path):
     result = train(run_config(digits_config(max_steps=4)), tmp_path / "run")
     header = result.metrics_csv.read_text().splitlines()[0]
     assert "train/loss_simple_q0" in header and "train/loss_simple_q3" in header
+
+
+def test_same_seed_same_loss_curve_and_samples(tmp_path):
+    from ddpm_kit.module import DDPM
+    from ddpm_kit.module_parts.sampling import sample
+    from ddpm_kit.training.callbacks import read_metrics
+
+    runs = [train(run_config(digits_config(max_steps=4)), tmp_path / name) for name in ("a", "b")]
+    curves = [read_metrics(r.metrics_csv)["train/loss_step"] for r in runs]
+    assert curves[0] == curves[1] and len(curves[0][1]) == 4
+    samples = []
+    for r in runs:
+        module = DDPM.load_from_checkpoint(r.last_checkpoint, map_location="cpu").eval()
+        samples.append(sample(module, 4, generator=torch.Generator().manual_seed(5))[0])
+    assert torch.equal(samples[0], samples[1])
+    other = train(run_config({**digits_config(max_steps=4), "seed": 8}), tmp_path / "c")
+    assert read_metrics(other.metrics_csv)["train/loss_step"] != curves[0]

@@ -1,0 +1,81 @@
+"""Sampler overhead: a sampler's wall time against the bare backbone forwards it makes, in the same run.
+
+For each sampler (ancestral over T steps, DDIM, DPM-Solver++) the baseline is the same number of network
+forwards on the same batch without any sampler arithmetic. Ratio 1.0 means the sampler costs nothing beyond
+the network. Run: ``python -m benchmarks.sampler_overhead [--quick] [--batch 64]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "ddpm_kit" / "presets" / "digits.yaml"
+
+
+def _module(config: Path, timesteps: int) -> Any:
+    from ddpm_kit.config import validate_file
+    from ddpm_kit.module import DDPM
+
+    run = validate_file(config, [f"model.timesteps={timesteps}"]).raise_for_errors()
+    return DDPM(run=run, input_layout="channels_first").eval()
+
+
+def _best(fn: Any, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def run(quick: bool = False, batch: int = 64, config: Path = DEFAULT) -> list[dict]:
+    import torch
+
+    from ddpm_kit.module_parts.sampling import sample, sample_shape
+    from ddpm_kit.registry import SAMPLERS
+
+    torch.set_num_threads(2)
+    timesteps = 100 if quick else 250
+    module = _module(config, timesteps)
+    repeats = 2 if quick else 3
+    rows = []
+    for name, params in (("ddpm", {}), ("ddim", {"steps": 25 if quick else 50}), ("dpmpp_2m", {"steps": 20})):
+        spec = SAMPLERS.get(name).model_validate({"name": name, **params})
+        sampler = spec.load_impl()(spec)
+        evaluations = spec.num_steps(timesteps)
+        x = torch.randn(sample_shape(module, batch))
+        t = torch.zeros(batch, dtype=torch.long)
+
+        def bare() -> None:
+            with torch.no_grad():
+                for _ in range(evaluations):
+                    module.apply_model(x, t)
+
+        def sampled() -> None:
+            sample(module, batch, sampler=sampler, generator=torch.Generator().manual_seed(0))
+
+        bare(), sampled()  # warm-up
+        ours, baseline = _best(sampled, repeats), _best(bare, repeats)
+        rows.append({"benchmark": "sampler_overhead",
+                     "measure": f"{name} ({evaluations} evals, batch {batch}) vs bare forwards",
+                     "ours_s": ours, "baseline_s": baseline, "ratio": ours / baseline, "target": None})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--batch", type=int, default=64)
+    args = parser.parse_args()
+    for row in run(quick=args.quick, batch=args.batch):
+        print(f"{row['measure']}: {row['ours_s']:.3f} s vs {row['baseline_s']:.3f} s, ratio {row['ratio']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
