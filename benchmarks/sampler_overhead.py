@@ -34,14 +34,15 @@ def _best(fn: Any, repeats: int) -> float:
     return min(times)
 
 
-def run(quick: bool = False, batch: int = 64, config: Path = DEFAULT) -> list[dict]:
+def run(quick: bool = False, batch: int | None = None, config: Path = DEFAULT) -> list[dict]:
     import torch
 
     from ddpm_kit.module_parts.sampling import sample, sample_shape
     from ddpm_kit.registry import SAMPLERS
 
     torch.set_num_threads(2)
-    timesteps = 100 if quick else 250
+    timesteps = 50 if quick else 250
+    batch = batch or (16 if quick else 64)
     module = _module(config, timesteps)
     repeats = 2 if quick else 3
     rows = []
@@ -71,7 +72,7 @@ def run(quick: bool = False, batch: int = 64, config: Path = DEFAULT) -> list[di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=None, help="default 64 (16 with --quick)")
     args = parser.parse_args()
     for row in run(quick=args.quick, batch=args.batch):
         print(f"{row['measure']}: {row['ours_s']:.3f} s vs {row['baseline_s']:.3f} s, ratio {row['ratio']:.3f}")
