@@ -22,8 +22,9 @@ def main() -> None:
         target = row.get("target")
         ours = row.get("ours_s", row.get("ours", float("nan")))  # quality rows: "ours"/"baseline" are not seconds
         baseline = row.get("baseline_s", row.get("baseline", float("nan")))
+        ratio = row.get("ratio")
         print(f"{row['benchmark']:<20} {row['measure'][:62]:<62} {ours:>10.4f} "
-              f"{baseline:>10.4f} {row.get('ratio', float('nan')):>7.3f} "
+              f"{baseline:>10.4f} {float('nan') if ratio is None else ratio:>7.3f} "
               f"{'' if target is None else f'<={target}':>7}")
 
 
