@@ -10,18 +10,22 @@ from torch import Tensor
 
 from ddpm_kit.config import ConfigError
 from ddpm_kit.config.errors import Issue
+from ddpm_kit.diffusion.samplers.common import PerSampleNoise
 from ddpm_kit.module_parts import sampling
 
 LABEL_MODES = ("adm",)  # conditioning modes whose only condition is the class label
+
 
 def label_conditioned(module: Any) -> bool:
     """Whether the model's only condition is a class label (what ``generate`` can supply)."""
     return module.conditioning_key in LABEL_MODES and set(module.cfg.condition_keys.used()) == {"labels"}
 
+
 def derived_seed(seed: int, purpose: str) -> int:
     """A 63-bit seed from (seed, purpose), so label draws and noise draws are independent streams."""
     digest = hashlib.blake2b(repr((seed, purpose)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") >> 1
+
 
 def sampler_from(module: Any, name: str | None = None, **params: Any) -> Any:
     """The sampler spec to use: the model's ``sampler`` with ``params`` changed, or ``name`` with ``params``;
@@ -48,6 +52,7 @@ def sampler_from(module: Any, name: str | None = None, **params: Any) -> Any:
         raise ConfigError([Issue("sampler", i.message, hint=i.hint) for i in problems], f"sampler {spec.name!r}")
     return spec
 
+
 class _ChunkedNetwork:
     """The module, with ``apply_model`` evaluated ``chunk`` samples at a time (everything else forwarded)."""
 
@@ -64,29 +69,31 @@ class _ChunkedNetwork:
             outputs.append(self._module.apply_model(x[part], t[part], _slice_conditions(cond, part)))
         return torch.cat(outputs)  # [B, ...]
 
+
 def _slice_conditions(cond: dict[str, Any] | None, part: slice) -> dict[str, Any] | None:
     if not cond:
         return cond
     return {k: [v[part] for v in value] if isinstance(value, list) else value[part] for k, value in cond.items()}
+
 
 @torch.no_grad()
 def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_size: int | None = None,
              labels: Tensor | None = None, guidance_scale: float | None = None) -> tuple[Tensor, Tensor | None]:
     """(samples [n, ...] on the CPU, class labels [n] or None), reproducible from ``seed``.
 
-    Design: the sampler runs once over all n samples, so x_T and every step's noise are drawn for the full
-    n from one CPU generator seeded with ``seed``; ``batch_size`` only splits the network evaluations (the
-    memory-heavy part). The network treats samples independently, so the samples do not depend on
-    ``batch_size`` (bitwise on the CPU; kernels on accelerators may pick batch-size dependent algorithms).
-    They do depend on n: the first 8 of --n 16 are not the samples of --n 8. Labels, when the model is
-    label-conditioned and none are given, are drawn from a separate stream of ``seed``.
+    Design: every sample has its own noise stream seeded from (seed, index) (``PerSampleNoise``), for x_T
+    and for every step, so the first 8 samples of ``--n 16`` are the samples of ``--n 8``; ``batch_size``
+    only splits the network evaluations (the memory-heavy part). Samples are therefore the same for any n
+    and batch split up to the last bits of the network's float arithmetic (a CPU matmul rounds differently
+    for different batch sizes: ~1e-7). Labels, when the model is label-conditioned and none are given, are
+    drawn from a separate stream of ``seed``.
     """
 
     spec = sampler if sampler is not None else module.cfg.sampler
     if label_conditioned(module) and labels is None:
         labels = sampling.default_labels(module, n, torch.Generator().manual_seed(derived_seed(seed, "labels")))
     network = _ChunkedNetwork(module, batch_size or n)
-    generator = torch.Generator().manual_seed(seed)
+    generator = PerSampleNoise(seed, n)
     samples, _ = sampling.sample(network, n, sampler=spec.load_impl()(spec), generator=generator, labels=labels,
                                  guidance_scale=guidance_scale, use_ema=False)
     return samples.detach().float().cpu(), labels

@@ -258,6 +258,16 @@ def test_the_noise_is_drawn_for_all_samples_whatever_the_network_batch(ckpts, mo
     split, _ = generate(module, 8, sampler=ddim, seed=1, batch_size=3)
     assert torch.equal(whole, split)
     assert seen[:4] == [8] * 4 and seen[4:7] == [3, 3, 2]
+    first_five, _ = generate(module, 5, sampler=ddim, seed=1)
+    assert torch.equal(first_five, whole[:5])  # per-sample noise streams: --n 5 is a prefix of --n 8
+
+
+def test_a_smaller_n_gives_the_first_samples_of_a_larger_n(ckpts):
+    module = load_for_sampling(ckpts.image)
+    many, labels_many = generate(module, 12, seed=3)
+    few, labels_few = generate(module, 5, seed=3)
+    assert torch.equal(labels_few, labels_many[:5])
+    assert torch.allclose(few, many[:5], rtol=0, atol=1e-5)
 
 
 def test_ema_and_training_weights_give_different_samples(ckpts):

@@ -13,11 +13,34 @@ from ddpm_kit.diffusion.forward import Buffers
 Denoiser = Callable[[Tensor, Tensor], Tensor]
 
 
+class PerSampleNoise:
+    """Noise with one seeded stream per sample: sample i's draws depend on (seed, i) alone, so the first k
+    samples of a run of n are the samples of a run of k. Pass it where a sampler takes ``generator``."""
+
+    def __init__(self, seed: int, count: int) -> None:
+        self.generators = [torch.Generator().manual_seed(_mix(seed, index)) for index in range(count)]
+
+    def randn(self, shape: Sequence[int], dtype: torch.dtype) -> Tensor:
+        if shape[0] != len(self.generators):
+            raise ValueError(f"PerSampleNoise holds {len(self.generators)} streams, asked for a batch of {shape[0]}")
+        return torch.stack([torch.randn(tuple(shape[1:]), generator=g, dtype=dtype) for g in self.generators])
+
+
+def _mix(seed: int, index: int) -> int:
+    import hashlib
+
+    digest = hashlib.blake2b(repr((seed, index)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
 def draw_noise(
-    shape: Sequence[int], generator: torch.Generator | None, device: torch.device, dtype: torch.dtype
+    shape: Sequence[int], generator: torch.Generator | PerSampleNoise | None, device: torch.device,
+    dtype: torch.dtype,
 ) -> Tensor:
     """Standard normal noise [*shape]. With a generator it is drawn on the generator's device and moved,
     so a CPU generator gives the same numbers whatever device the buffers live on."""
+    if isinstance(generator, PerSampleNoise):
+        return generator.randn(shape, dtype).to(device)
     if generator is None:
         return torch.randn(tuple(shape), device=device, dtype=dtype)
     return torch.randn(tuple(shape), generator=generator, device=generator.device, dtype=dtype).to(device)
