@@ -47,7 +47,7 @@ if hasattr(os, "fork"):
         results[module] = json.loads(b"".join(chunks) or b'{"error": "the check process died"}')
 else:
     results = {modules[0]: heavy_after(modules[0])}
-print(json.dumps(results))
+sys.stdout.write(json.dumps(results) + "\n")
 """
 
 
