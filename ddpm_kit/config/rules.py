@@ -205,6 +205,12 @@ def check_run(run: RunConfig, issues: Issues) -> None:
                 issues.error("model.image_size", f"the data is {shape[1]}x{shape[2]}", value=model.image_size)
         elif len(shape) == 1 and shape[0] != model.channels:
             issues.error("model.channels", f"the data has {shape[0]} features per sample", value=model.channels)
+    lr_schedule = model.scheduler_config
+    total = getattr(lr_schedule, "total_steps", None)
+    if total is not None and run.trainer.max_steps > 0 and total != run.trainer.max_steps:
+        issues.warning("model.scheduler_config.total_steps", f"is {total} but trainer.max_steps is "
+                       f"{run.trainer.max_steps}: the learning-rate schedule will not end with the run",
+                       hint="set both together, e.g. --set model.scheduler_config.total_steps=<max_steps>")
     multi_process = run.trainer.device_count() != 1 or run.trainer.num_nodes > 1 or run.trainer.strategy != "auto"
     if run.on_nonfinite_loss == "skip" and multi_process and run.trainer.strategy not in ("auto", "single_device"):
         issues.error("on_nonfinite_loss", "skip works in a single process only (ranks would disagree on the step)",

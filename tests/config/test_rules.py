@@ -165,3 +165,10 @@ def test_issue_positions_point_into_the_file(base_config, write_config):
     issue = next(i for i in validate_file(path).errors if i.path == "model.timesteps")
     line = path.read_text().splitlines()[issue.line - 1]
     assert line.strip().startswith("timesteps:") and issue.file == str(path)
+
+
+def test_lr_schedule_length_should_match_the_run(base_config):
+    base_config["model"]["scheduler_config"] = {"name": "warmup_cosine", "warmup_steps": 2, "total_steps": 10}
+    assert "model.scheduler_config.total_steps" not in warning_paths(report_for(base_config))
+    base_config["trainer"]["max_steps"] = 50
+    assert "will not end with the run" in warning_paths(report_for(base_config))["model.scheduler_config.total_steps"]
