@@ -62,3 +62,30 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
     assert a["global_step"] == b["global_step"] == 12
     for key, value in a["state_dict"].items():
         assert torch.equal(value, b["state_dict"][key]), key
+
+
+def test_a_save_interrupted_mid_write_leaves_the_previous_last_ckpt(tmp_path, monkeypatch):
+    """Checkpoints are written to a temporary file and renamed: a crash while writing keeps the old file."""
+    import fsspec.implementations.local as local
+    import pytest
+
+    from ddpm_kit.config import validate_source
+    from ddpm_kit.config.source import Source
+    from ddpm_kit.training.run import train
+
+    config = digits_config(max_steps=2)
+    run = validate_source(Source(config, "t")).raise_for_errors()
+    result = train(run, tmp_path / "run")
+    before = result.last_checkpoint.read_bytes()
+    original_write = local.LocalFileOpener.write
+
+    def crash_half_way(self, data):
+        original_write(self, data[: len(data) // 2])
+        raise OSError("simulated crash while writing a checkpoint")
+
+    monkeypatch.setattr(local.LocalFileOpener, "write", crash_half_way)
+    longer = validate_source(Source(digits_config(max_steps=4), "t")).raise_for_errors()
+    with pytest.raises(OSError, match="simulated crash"):
+        train(longer, tmp_path / "run")
+    assert result.last_checkpoint.read_bytes() == before
+    assert torch.load(result.last_checkpoint, weights_only=True)["global_step"] == 2
