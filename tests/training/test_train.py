@@ -159,3 +159,16 @@ def test_same_seed_same_loss_curve_and_samples(tmp_path):
     assert torch.equal(samples[0], samples[1])
     other = train(run_config({**digits_config(max_steps=4), "seed": 8}), tmp_path / "c")
     assert read_metrics(other.metrics_csv)["train/loss_step"] != curves[0]
+
+
+def test_full_disk_fails_before_training(tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    def no_space(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", no_space)
+    with pytest.raises(RunDirError, match="No space left on device"):
+        train(run_config(digits_config()), tmp_path / "run")
+    assert not (tmp_path / "run" / "checkpoints").exists()
