@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import copy
-import sys
-from pathlib import Path
-from typing import Any
+import os
 
-import pytest
-import yaml
+# Passive OpenMP waiting, read when torch loads: spinning threads make a shared 2-core machine crawl.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import copy  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
