@@ -26,8 +26,9 @@ SCRIPT = textwrap.dedent('''
         def on_train_end(self, trainer, module):
             sums = {k: v.double().sum().item() for k, v in module.model_ema.state_dict().items()}
             weights = {k: v.double().sum().item() for k, v in module.model.state_dict().items()}
+            metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
             with open(f"{out}/rank{trainer.global_rank}.json", "w") as handle:
-                json.dump({"ema": sums, "weights": weights, "world": trainer.world_size}, handle)
+                json.dump({"ema": sums, "weights": weights, "world": trainer.world_size, "metrics": metrics}, handle)
 
     run = validate_source(Source(config, "test")).raise_for_errors()
     result = train(run, out, callbacks=[DumpEma()])
@@ -54,6 +55,10 @@ def test_ddp_two_cpu_processes_then_resume_on_one(tmp_path):
     assert ranks[0]["world"] == ranks[1]["world"] == 2
     assert ranks[0]["ema"] == ranks[1]["ema"]  # EMA weights identical across ranks
     assert ranks[0]["weights"] == ranks[1]["weights"]
+    # each rank draws its own t and noise (seeded by rank), so only a reduction makes the logged values equal
+    for key in ("val/loss_simple", "val/loss_simple_ema", "train/loss_simple_epoch"):
+        assert ranks[0]["metrics"][key] == ranks[1]["metrics"][key], key
+    assert sorted(p.name for p in (out / "images").glob("step000004_*.png"))  # grids written once, by rank 0
     checkpoints = sorted(p.name for p in (out / "checkpoints").iterdir())
     assert "last.ckpt" in checkpoints and len(list(out.glob("logs/metrics.csv"))) == 1
     assert torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 4
