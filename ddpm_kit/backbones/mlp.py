@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ddpm_kit.backbones.embeddings import timestep_embedding
-from ddpm_kit.specs.backbones import MLPSpec
+from ddpm_kit.specs.mlp import MLPSpec
 
 
 class MLPBlock(nn.Module):

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ddpm_kit.registry import BackboneSpec
-from ddpm_kit.specs.backbones import backbone_conditioning_problems, conditioning_slots
+from ddpm_kit.specs.conditioning import backbone_conditioning_problems, conditioning_slots
 
 Condition = torch.Tensor | Sequence[torch.Tensor] | None
 

@@ -15,13 +15,14 @@ from ddpm_kit.config.errors import Issues
 from ddpm_kit.config.model import ModelConfig
 from ddpm_kit.config.run import RunConfig
 from ddpm_kit.registry import did_you_mean
+from ddpm_kit.specs.conditioning import CONDITIONING_KEYS, conditioning_slots
 
 TERMINAL_ALPHA_BAR_WARN = 1e-2
 FLOAT32_TINY = 1.1754943508222875e-38  # smallest normal float32
 LOSS_KEYS = ("loss", "loss_simple", "loss_vlb")
-ADM_MODES = ("adm", "hybrid-adm", "crossattn-adm")
-CONTEXT_MODES = ("crossattn", "hybrid", "hybrid-adm", "crossattn-adm")
-CONCAT_MODES = ("concat", "hybrid", "hybrid-adm")
+_MODES = [k for k in CONDITIONING_KEYS if k is not None]
+ADM_MODES = tuple(k for k in _MODES if conditioning_slots(k).labels)
+CONTEXT_MODES = tuple(k for k in _MODES if conditioning_slots(k).context)
 
 
 def effective_timesteps(model: ModelConfig) -> int:
@@ -120,13 +121,14 @@ def _net_field(net: object, name: str, p: str) -> str:
 def _check_backbone(model: ModelConfig, issues: Issues, p: str) -> None:
     net = model.unet_config
     key = model.conditioning_key
+    slots = conditioning_slots(key)
     extra = 2 if model.use_positional_encodings else 0
     if model.use_positional_encodings and net.data_dims() != 3:
         issues.error(p + "use_positional_encodings", "coordinate channels need image data (a 2-D backbone)")
     expected_in = net.data_channels()
     if expected_in is not None:
         wanted = model.channels + extra
-        if key in CONCAT_MODES:
+        if slots.c_concat:
             if expected_in <= wanted:
                 issues.error(_net_field(net, "in_channels", p), f"concat conditioning needs more than {wanted} input "
                              f"channels (data {model.channels}{' + 2 coordinates' if extra else ''} + condition)",
@@ -142,29 +144,24 @@ def _check_backbone(model: ModelConfig, issues: Issues, p: str) -> None:
     if size is not None and net.data_dims() == 3 and size != model.image_size:
         issues.warning(_net_field(net, "image_size", p), f"disagrees with model image_size {model.image_size}; it has "
                        "no effect on the network (as upstream), samples are model.image_size", value=size)
-    if net.accepts_labels() and key not in ADM_MODES:
+    if net.accepts_labels() and not slots.labels:
         issues.error(p + "conditioning_key", "the network takes class labels (num_classes) but no labels are supplied",
                      value=key, hint=f"use one of {', '.join(ADM_MODES)}")
-    if key in ADM_MODES and not net.accepts_labels():
+    if slots.labels and not net.accepts_labels():
         issues.error(p + "conditioning_key", f"{key!r} supplies labels but the network has no num_classes", value=key)
-    if key in CONTEXT_MODES and not net.accepts_context():
+    if slots.context and not net.accepts_context():
         issues.error(p + "conditioning_key", f"{key!r} needs a cross-attention network (context_dim)", value=key)
     _check_condition_keys(model, issues, p)
-    if net.accepts_context() and key not in CONTEXT_MODES:
+    if net.accepts_context() and not slots.context:
         issues.error(p + "conditioning_key", "the network has cross-attention (context_dim) but no context is supplied",
                      value=key, hint=f"use one of {', '.join(CONTEXT_MODES)}")
 
 
 def needed_condition_keys(conditioning_key: str | None) -> set[str]:
     """Which of ``condition_keys`` (concat, context, labels) a DiffusionWrapper mode reads."""
-    needed = set()
-    if conditioning_key in CONCAT_MODES:
-        needed.add("concat")
-    if conditioning_key in CONTEXT_MODES:
-        needed.add("context")
-    if conditioning_key in ADM_MODES:
-        needed.add("labels")
-    return needed
+    slots = conditioning_slots(conditioning_key)
+    return {name for name, used in (("concat", slots.c_concat), ("context", slots.context), ("labels", slots.labels))
+            if used}
 
 
 def _check_condition_keys(model: ModelConfig, issues: Issues, p: str) -> None:

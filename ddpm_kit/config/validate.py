@@ -127,13 +127,9 @@ def _finish(source: Source, config: RunConfig | None, issues: tuple[Issues, Issu
 
 def _unique(issues: list[Issue]) -> list[Issue]:
     """Drop repeats that remapping made identical (a flat argument checked by its schedule too)."""
-    seen, out = set(), []
-    for issue in issues:
-        key = (issue.path, issue.message, issue.severity)
-        if key not in seen:
-            seen.add(key)
-            out.append(issue)
-    return out
+    unique = Issues()
+    unique.extend(issues)
+    return unique.items
 
 
 def _split(path: str) -> tuple[Any, ...]:
