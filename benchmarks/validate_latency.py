@@ -26,9 +26,15 @@ def _wall(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def _ddpm_kit_command() -> list[str]:
+    """The installed console script that a user runs (beside this interpreter), else ``python -m ddpm_kit``."""
+    script = Path(sys.executable).with_name("ddpm-kit")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ddpm_kit"]
+
+
 def run(quick: bool = False, repeats: int | None = None) -> list[dict]:
     repeats = repeats or (3 if quick else 7)
-    validate = [sys.executable, "-m", "ddpm_kit.cli", "validate", str(EXAMPLE)]
+    validate = [*_ddpm_kit_command(), "validate", str(EXAMPLE)]
     torch_import = [sys.executable, "-c", "import torch"]
     _wall(validate), _wall(torch_import)  # warm the file-system cache once
     times_validate, times_torch = [], []

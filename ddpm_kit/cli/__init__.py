@@ -1,5 +1,5 @@
-"""The ``ddpm-kit`` command line (typer). Heavy imports (torch, Lightning) happen inside commands."""
+"""The ``ddpm-kit`` command line. Heavy imports (torch, Lightning, even typer for ``validate``) happen late."""
 
-from ddpm_kit.cli.app import app, main
+from ddpm_kit.cli.entry import console, main
 
-__all__ = ["app", "main"]
+__all__ = ["console", "main"]

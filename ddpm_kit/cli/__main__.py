@@ -1,5 +1,5 @@
 """``python -m ddpm_kit.cli`` is ``ddpm-kit``."""
 
-from ddpm_kit.cli import main
+from ddpm_kit.cli import console
 
-main()
+console()

@@ -8,7 +8,8 @@ from typing import Any
 
 import typer
 
-from ddpm_kit.cli.app import UserError, app
+from ddpm_kit.cli.app import app
+from ddpm_kit.cli.entry import UserError
 
 schedule_app = typer.Typer(no_args_is_help=True, help="Inspect beta schedules: key numbers and alpha_bar / log-SNR plots.")
 app.add_typer(schedule_app, name="schedule")

@@ -8,8 +8,9 @@ from typing import Optional
 
 import typer
 
-from ddpm_kit.cli.app import UserError, app
-from ddpm_kit.cli.validate import SET_HELP
+from ddpm_kit.cli.app import app
+from ddpm_kit.cli.entry import UserError
+from ddpm_kit.cli.validate_core import SET_HELP
 
 DEFAULT_PRESET = Path(__file__).resolve().parents[1] / "presets" / "digits.yaml"
 

@@ -60,6 +60,42 @@ def test_unreadable_files_exit_2(cli, tmp_path):
     assert code == 2 and "no such file" in err
 
 
+def test_usage_errors_exit_2_with_the_usage_line(cli, base_config, write_config):
+    path = write_config(base_config)
+    for args in [("validate",), ("validate", path, "--bogus"), ("bogus-command",), ("validate", path, "--jso")]:
+        code, out, err = cli(*args)
+        assert code == 2, (args, out, err)
+        assert "Usage: ddpm-kit" in err and "Traceback" not in out + err and "unexpected" not in err
+
+
+def test_help_is_typers(cli):
+    code, out, _ = cli("validate", "--help")
+    assert code == 0 and "--set" in out and "--deep" in out and "--strict" in out and "--json" in out
+
+
+def test_direct_validate_path_matches_the_typer_command(capsys, base_config, write_config):
+    """``validate`` skips typer when its command line is well-formed; both paths give the same result."""
+    import typer
+
+    from ddpm_kit.cli import commands  # noqa: F401
+    from ddpm_kit.cli.app import app
+    from ddpm_kit.cli.entry import _dispatch
+    from ddpm_kit.cli.validate_core import VALIDATE_OPTIONS, parse_validate_args
+
+    command = next(c for c in typer.main.get_command(app).commands.values() if c.name == "validate")
+    typer_options = {opt: p.name for p in command.params for opt in p.opts if opt.startswith("--")}
+    assert typer_options == VALIDATE_OPTIONS
+    good, bad = write_config(base_config, "good.yaml"), write_config({**base_config, "seed": -1}, "bad.yaml")
+    for args in [[str(good)], [str(bad)], [str(good), "--json"], ["--strict", str(good), "--set", "seed=3",
+                 "--set", "trainer.max_steps=9"], [str(bad), "--json", "--strict"], [f"--set=seed=4", str(good)]]:
+        assert parse_validate_args(args) is not None, args
+        direct = _dispatch(["validate", *args]), capsys.readouterr()
+        through_typer = app(args=["validate", *args], prog_name="ddpm-kit", standalone_mode=False), capsys.readouterr()
+        assert direct == through_typer, args
+    for args in [[], ["--help"], [str(good), "-h"], [str(good), "--bogus"], [str(good), "--set"], ["a", "b"]]:
+        assert parse_validate_args(args) is None, args
+
+
 def test_strict_turns_warnings_into_errors(cli, base_config, write_config):
     base_config["model"].update(beta_schedule="cosine", linear_start=0.001)
     path = write_config(base_config)
@@ -93,13 +129,13 @@ def test_plugins_list_and_show(cli):
 
 
 def test_validate_never_imports_torch(tmp_path):
-    """In a fresh interpreter, validating a built-in-only config leaves torch unimported."""
+    """In a fresh interpreter, validating a built-in-only config leaves torch (and typer) unimported."""
     probe = (
         "import sys\n"
         "sys.argv = ['ddpm-kit', 'validate', sys.argv[1]]\n"
-        "from ddpm_kit.cli import main\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
-        "heavy = [m for m in ('torch', 'pytorch_lightning', 'lightning', 'numpy') if m in sys.modules]\n"
+        "from ddpm_kit.cli import console\n"  # what the installed script runs
+        "try:\n    console()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "heavy = [m for m in ('torch', 'pytorch_lightning', 'lightning', 'numpy', 'typer') if m in sys.modules]\n"
         "print('HEAVY', heavy, 'CODE', code)\n"
     )
     for example in sorted((ROOT / "examples").glob("*.yaml")):

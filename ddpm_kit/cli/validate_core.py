@@ -1,0 +1,87 @@
+"""What ``ddpm-kit validate`` does, without typer.
+
+The typer command in ``validate.py`` (help, usage errors) and the console script's direct path
+(``entry.py``: a well-formed ``validate`` command line skips importing typer, about a tenth of the run)
+both call ``run_validate``. ``VALIDATE_OPTIONS`` is the one list of the command's options; the typer
+command is checked against it in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+SET_HELP = "override a config value: --set trainer.max_steps=200 (value is YAML; repeatable)"
+CONFIG_HELP = "YAML config (ddpm-kit or CompVis layout)"
+JSON_HELP = "machine-readable output"
+DEEP_HELP = "build the model on the meta device and check forward shapes"
+STRICT_HELP = "treat warnings as errors"
+
+# option flag -> keyword of run_validate
+VALIDATE_OPTIONS = {"--set": "set_", "--json": "as_json", "--deep": "deep", "--strict": "strict"}
+
+
+class _NotForUs(Exception):
+    """The command line needs typer: help was asked for or it is malformed."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would print and exit; typer owns usage errors
+        raise _NotForUs(message)
+
+
+def parse_validate_args(args: list[str]) -> dict[str, Any] | None:
+    """Keyword arguments of ``run_validate`` for ``validate ARGS``, or None when typer should handle it."""
+    if any(arg in ("-h", "--help") for arg in args):
+        return None
+    parser = _Parser(add_help=False, allow_abbrev=False)
+    parser.add_argument("config", type=Path)
+    parser.add_argument("--set", dest="set_", action="append", default=[])
+    for flag in ("--json", "--deep", "--strict"):
+        parser.add_argument(flag, dest=VALIDATE_OPTIONS[flag], action="store_true")
+    try:
+        return vars(parser.parse_args(args))
+    except _NotForUs:
+        return None
+
+
+def run_validate(config: Path, set_: list[str], as_json: bool = False, deep: bool = False,
+                 strict: bool = False) -> int:
+    """Validate ``config`` with overrides, print the report, return the exit code (0 valid, 1 invalid)."""
+    from ddpm_kit.config import validate_file
+    from ddpm_kit.config.summary import format_summary, summarize
+
+    report = validate_file(config, set_, strict=strict)
+    summary = summarize(report.config) if report.ok else None
+    deep_result = None
+    if deep and report.ok:
+        from ddpm_kit.deep import deep_check
+
+        deep_result = deep_check(report.config)
+        report.issues.extend(deep_result.issues)
+    out, err = sys.stdout, sys.stderr
+    if as_json:
+        out.write(json.dumps({
+            "valid": report.ok,
+            "source": report.source,
+            "layout": "compvis" if report.compvis_layout else "ddpm-kit",
+            "errors": [i.to_json() for i in report.errors],
+            "warnings": [i.to_json() for i in report.warnings],
+            "summary": summary,
+            "parameters": deep_result.parameters if deep_result else None,
+        }, indent=2, default=str) + "\n")
+        return 0 if report.ok else 1
+    for issue in report.issues:
+        (err if issue.severity == "error" else out).write(issue.format() + "\n")
+    if report.ok:
+        lines = [f"{report.source}: valid" + (" (CompVis layout)" if report.compvis_layout else "")]
+        lines += ["  " + line for line in format_summary(summary)]
+        lines += ["  " + line for line in (deep_result.lines() if deep_result else [])]
+        out.write("\n".join(lines) + "\n")
+        return 0
+    count = len(report.errors)
+    err.write(f"{report.source}: {count} error{'s' if count != 1 else ''}\n")
+    return 1
