@@ -30,7 +30,12 @@ _FLOAT = re.compile(
 )
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (several times faster); the constructor and resolver,
+# which decide what a value means, are PyYAML's SafeLoader ones either way.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
     """SafeLoader with YAML-1.2 floats and duplicate-key detection."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -106,8 +111,9 @@ def _record_positions(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[An
 
 def parse_yaml(text: str, name: str = "<string>") -> Source:
     """Parse YAML text; a syntax error, unsafe tag or alias bomb raises ConfigFileError."""
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = loader.get_single_node()
         if node is None:
             return Source({}, name)
         size = _expanded_size(node, {})
@@ -116,11 +122,7 @@ def parse_yaml(text: str, name: str = "<string>") -> Source:
                 f"{name}: the YAML expands to more than {MAX_EXPANDED_NODES:,} nodes through anchors/aliases "
                 f"(an alias bomb?); refusing to read it"
             )
-        loader = _Loader(text)
-        try:
-            data = loader.get_single_data()
-        finally:
-            loader.dispose()
+        data = loader.construct_document(node)  # from the composed nodes: the text is parsed once
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else name
@@ -128,6 +130,8 @@ def parse_yaml(text: str, name: str = "<string>") -> Source:
         raise ConfigFileError(f"{where}: not valid YAML: {problem}") from None
     except RecursionError:
         raise ConfigFileError(f"{name}: the YAML is nested too deeply to read") from None
+    finally:
+        loader.dispose()
     positions: dict[tuple[Any, ...], tuple[int, int]] = {}
     _record_positions(node, (), positions)
     return Source(data, name, positions)
