@@ -71,16 +71,13 @@ def prepare_out_dir(out_dir: Path) -> None:
                           f"--out") from None
 
 
-def stored_config(checkpoint: Path) -> dict[str, Any] | None:
+def resume_step(run: RunConfig, checkpoint: Path) -> int:
+    """The optimizer step ``checkpoint`` resumes at. A resumed run must train the same model: differing model
+    settings are an error naming them."""
     from ddpm_kit.checkpoint import read_checkpoint
 
-    hparams = read_checkpoint(checkpoint).get("hyper_parameters") or {}
-    return hparams.get("run")
-
-
-def check_resume_compatible(run: RunConfig, checkpoint: Path) -> None:
-    """A resumed run must train the same model: differing model settings are an error naming them."""
-    previous = stored_config(checkpoint)
+    stored = read_checkpoint(checkpoint)
+    previous = (stored.get("hyper_parameters") or {}).get("run")
     if previous is None:
         raise RunDirError(f"{checkpoint} holds no ddpm-kit run config; cannot resume from it")
     now = run.model_dump(mode="json")
@@ -88,6 +85,7 @@ def check_resume_compatible(run: RunConfig, checkpoint: Path) -> None:
     if different:
         raise RunDirError(f"{checkpoint} was trained with other model settings ({', '.join(different)}); "
                           f"use another --out, or the same config to resume")
+    return int(stored.get("global_step", 0))
 
 
 def trainer_kwargs(run: RunConfig) -> dict[str, Any]:
@@ -108,19 +106,19 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     the Trainer's."""
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint
-    from pytorch_lightning.loggers import CSVLogger
 
     from ddpm_kit.module import DDPM, NonFiniteLoss
     from ddpm_kit.training import callbacks as cb
     from ddpm_kit.training.data import first_batch, train_loader, val_loader
+    from ddpm_kit.training.logs import run_logger
 
     out_dir = Path(out_dir)
     prepare_out_dir(out_dir)
     checkpoints = out_dir / "checkpoints"
     last = checkpoints / "last.ckpt"
-    resume_from = None
+    resume_from, start_step = None, 0
     if last.exists():
-        check_resume_compatible(run, last)
+        start_step = resume_step(run, last)
         resume_from = last
         log.info("resuming from %s", last)
     elif resume:
@@ -148,19 +146,17 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     grids = cb.SampleGrids(out_dir / "images", grid_batch, run.output.image_every_n_steps, run.output.num_samples,
                            run.seed)
     callbacks.append(grids)
-    logger: Any
-    if run.output.logger == "tensorboard":
-        from pytorch_lightning.loggers import TensorBoardLogger
-
-        logger = TensorBoardLogger(out_dir, name="logs", version="")
-    else:
-        logger = CSVLogger(out_dir, name="logs", version="")
+    logger = run_logger(run.output.logger, out_dir, start_step)
     trainer = pl.Trainer(default_root_dir=out_dir, logger=logger, callbacks=callbacks, use_distributed_sampler=False,
                          enable_model_summary=False, **trainer_kwargs(run))
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+        # On resume: the earlier metrics are kept (training/logs.py) and the data position is restored by
+        # DataPosition, whatever these two Lightning warnings say.
+        warnings.filterwarnings("ignore", message=".*Previous log files in this directory will be deleted.*")
+        warnings.filterwarnings("ignore", message=".*your dataloader is not resumable.*")
         try:
             trainer.fit(model, train_data, val_data, ckpt_path=str(resume_from) if resume_from else None)
         except NonFiniteLoss as exc:

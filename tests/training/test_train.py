@@ -101,6 +101,30 @@ def test_resume_continues_at_the_same_step_with_identical_state(tmp_path):
         assert torch.equal(value, b["state_dict"][key]), key  # weights, EMA shadows and counters
     for state_a, state_b in zip(a["optimizer_states"][0]["state"].values(), b["optimizer_states"][0]["state"].values()):
         assert torch.equal(state_a["exp_avg"], state_b["exp_avg"])
+    # the log of the interrupted run is continued, not replaced: it reads as the uninterrupted run's
+    from ddpm_kit.training.callbacks import read_metrics
+
+    full_log, resumed_log = read_metrics(full.metrics_csv), read_metrics(resumed.metrics_csv)
+    assert resumed_log["train/loss_step"] == full_log["train/loss_step"]
+    assert resumed_log["train/loss_step"][0] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_resume_drops_rows_the_resumed_run_repeats(tmp_path):
+    """Rows logged after the last checkpoint (before a kill) are logged again by the resumed run, once."""
+    from ddpm_kit.training.callbacks import read_metrics
+
+    out = tmp_path / "run"
+    train(run_config(digits_config(max_steps=4)), out)
+    log = out / "logs" / "metrics.csv"
+    header, *rows = log.read_text().splitlines()
+    step_column, loss_column = (header.split(",").index(name) for name in ("step", "train/loss_step"))
+    stale = next(row.split(",") for row in reversed(rows) if row.split(",")[loss_column])
+    stale[step_column] = "7"  # as if steps up to 7 had been logged before a kill after the step-4 checkpoint
+    log.write_text("\n".join([header, *rows, ",".join(stale)]) + "\n")
+    resumed = train(run_config(digits_config(max_steps=6)), out, resume=True)
+    steps = read_metrics(resumed.metrics_csv)["train/loss_step"][0]
+    assert steps == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert not (out / "logs" / "metrics.csv.before-resume").exists()
 
 
 def test_resume_refuses_another_model(tmp_path):
