@@ -13,7 +13,7 @@ from ddpm_kit.config import compvis
 from ddpm_kit.config.errors import ConfigError, Issue, Issues, join_path
 from ddpm_kit.config.model import ModelConfig
 from ddpm_kit.config.normalize import normalize_model_section, remap_path
-from ddpm_kit.config.overrides import apply_overrides
+from ddpm_kit.config.overrides import apply_overrides, split_override
 from ddpm_kit.config.rules import check_model, check_run
 from ddpm_kit.config.run import RunConfig
 from ddpm_kit.config.source import Source, read_yaml
@@ -75,6 +75,7 @@ def validate_source(source: Source, overrides: Sequence[str] = (), *, strict: bo
         if file_issues.errors:
             return _finish(source, None, (file_issues, layout_issues, field_issues), remap_top, {}, strict, layout)
     data = apply_overrides(data, overrides)
+    overridden = [split_override(text)[0] for text in overrides]
     _check_requirements(data, field_issues)  # before components: a missing plugin explains unknown names
     remap_model: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     if isinstance(data.get("model"), dict):
@@ -87,7 +88,8 @@ def validate_source(source: Source, overrides: Sequence[str] = (), *, strict: bo
     if config is not None:
         field_issues.extend(component_warnings(config))
         check_run(config, field_issues)
-    return _finish(source, config, (file_issues, layout_issues, field_issues), remap_top, remap_model, strict, layout)
+    return _finish(source, config, (file_issues, layout_issues, field_issues), remap_top, remap_model, strict, layout,
+                   overridden)
 
 
 def _check_requirements(data: Any, issues: Issues) -> None:
@@ -104,7 +106,7 @@ def _check_requirements(data: Any, issues: Issues) -> None:
 
 
 def _finish(source: Source, config: RunConfig | None, issues: tuple[Issues, Issues, Issues], remap_top: dict,
-            remap_model: dict, strict: bool, layout: bool) -> Report:
+            remap_model: dict, strict: bool, layout: bool, overridden: Sequence[tuple[Any, ...]] = ()) -> Report:
     located = []
     file_issues, layout_issues, field_issues = issues
     for kind, collection in enumerate(issues):
@@ -112,17 +114,29 @@ def _finish(source: Source, config: RunConfig | None, issues: tuple[Issues, Issu
             path = _split(issue.path)
             if kind == 2 and path[:1] == ("model",):
                 path = ("model",) + remap_path(path[1:], remap_model)
+            override = None
             if kind >= 1:
+                override = _override_of(path, overridden)
                 path = remap_path(path, remap_top)
-            line, column = source.position(path)
+                if override is None and path not in source.positions:  # a key that only --set wrote
+                    override = next((o for o in overridden if o[: len(path)] == path), None)
             severity = "error" if strict else issue.severity
             moved = Issue(join_path(path), issue.message, severity, issue.value, issue.has_value, issue.hint)
-            located.append(moved.located(source.name, line, column))
+            if override is not None:  # the value came from the command line, not from the file
+                located.append(moved.located(f"--set {join_path(override)}", None, None))
+            else:
+                located.append(moved.located(source.name, *source.position(path)))
     if config is not None and any(i.severity == "error" for i in located):
         config = None
     located = _unique(located)
     located.sort(key=lambda i: (i.severity != "error", i.line or 0, i.column or 0))
     return Report(source.name, config, located, layout)
+
+
+def _override_of(path: tuple[Any, ...], overridden: Sequence[tuple[Any, ...]]) -> tuple[Any, ...] | None:
+    """The ``--set`` path that gave the value at ``path`` (the longest that ``path`` starts with), if any."""
+    matches = [o for o in overridden if path[: len(o)] == o]
+    return max(matches, key=len) if matches else None
 
 
 def _unique(issues: list[Issue]) -> list[Issue]:
