@@ -1,8 +1,10 @@
 """Per-step time of a ddpm-kit training step (Lightning Trainer + DDPM) against a hand-written PyTorch loop
 with the same backbone, data, math (q_sample, target, loss, AdamW) and EMA, measured in the same run.
 
-Target: <= 1.05x. Run: ``python -m benchmarks.train_overhead [--steps N] [--config examples/digits.yaml]``.
-``--full-run`` also times the whole default ``ddpm-kit train`` (validation, grids and checkpoints included).
+Target: <= 1.05x. Run: ``python -m benchmarks.train_overhead [--steps N] [--config examples/digits.yaml]
+[--device cuda] [--precision bf16-mixed]``. Both sides run on the same device at the same precision (the hand
+loop autocasts to bfloat16 as Lightning's ``bf16-mixed`` does). ``--full-run`` also times the whole default
+``ddpm-kit train`` (validation, grids and checkpoints included).
 """
 
 from __future__ import annotations
@@ -24,14 +26,26 @@ from typing import Any  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "ddpm_kit" / "presets" / "digits.yaml"
 TARGET = 1.05
+PRECISIONS = ("32-true", "bf16-mixed")
 
 
-def _config(path: Path, steps: int) -> Any:
+def _device_overrides(device: str) -> list[str]:
+    """Lightning's accelerator and devices for a torch device string (cpu, cuda, cuda:1)."""
+    kind, _, index = device.partition(":")
+    if kind == "cpu":
+        return ["trainer.accelerator=cpu", "trainer.devices=1"]
+    if kind != "cuda":
+        raise ValueError(f"unsupported device {device!r}: use cpu or cuda[:N]")
+    return ["trainer.accelerator=gpu", f"trainer.devices=[{index or 0}]"]
+
+
+def _config(path: Path, steps: int, device: str = "cpu", precision: str = "32-true") -> Any:
     from ddpm_kit.config import validate_file
 
     return validate_file(path, [f"trainer.max_steps={steps}", "trainer.enable_progress_bar=false",
                                 "output.image_every_n_steps=0", "trainer.limit_val_batches=0",
-                                f"output.checkpoint_every_n_steps={steps + 1}"]).raise_for_errors()
+                                f"output.checkpoint_every_n_steps={steps + 1}", f"trainer.precision={precision}",
+                                *_device_overrides(device)]).raise_for_errors()
 
 
 def lightning_step_times(run: Any, warmup: int) -> list[float]:
@@ -54,8 +68,11 @@ def lightning_step_times(run: Any, warmup: int) -> list[float]:
     return gaps[warmup:]
 
 
-def manual_step_times(run: Any, warmup: int) -> list[float]:
-    """The same work in a plain loop: data, t and noise, q_sample, network, target, loss, AdamW, EMA."""
+def manual_step_times(run: Any, warmup: int, device: str = "cpu") -> list[float]:
+    """The same work in a plain loop: data, t and noise, q_sample, network, target, loss, AdamW, EMA (on
+    ``device``, under bfloat16 autocast when the run's precision is ``bf16-mixed``)."""
+    import contextlib
+
     import torch
 
     from ddpm_kit.components.schedules import make_betas
@@ -64,12 +81,19 @@ def manual_step_times(run: Any, warmup: int) -> list[float]:
     from ddpm_kit.diffusion.parameterization import training_target
     from ddpm_kit.training.data import train_loader
 
+    dev = torch.device(device)
+    bf16 = run.trainer.precision == "bf16-mixed"
+
+    def autocast() -> Any:
+        return torch.autocast(dev.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+
     torch.manual_seed(run.seed)
     model_cfg = run.model
-    network = model_cfg.unet_config.load_impl()(model_cfg.unet_config)
-    ema = model_cfg.ema[0].load_impl()(model_cfg.ema[0], network, batch_size=run.data.batch_size)
-    buffers = register_schedule(make_betas(model_cfg.beta_schedule, model_cfg.timesteps), v_posterior=0.0,
-                                parameterization=model_cfg.parameterization).buffers
+    network = model_cfg.unet_config.load_impl()(model_cfg.unet_config).to(dev)
+    ema = model_cfg.ema[0].load_impl()(model_cfg.ema[0], network, batch_size=run.data.batch_size).to(dev)
+    schedule = register_schedule(make_betas(model_cfg.beta_schedule, model_cfg.timesteps), v_posterior=0.0,
+                                 parameterization=model_cfg.parameterization)
+    buffers = {name: value.to(dev) for name, value in schedule.buffers.items()}
     optimizer = torch.optim.AdamW(network.parameters(), lr=run.learning_rate(), weight_decay=0.01)
     splits = run.data.load_impl()(run.data)
     loader = train_loader(splits.train, run.data.batch_size, 0, run.seed)
@@ -78,11 +102,13 @@ def manual_step_times(run: Any, warmup: int) -> list[float]:
     while step < run.trainer.max_steps:
         for batch in loader:
             stamps.append(time.perf_counter())
-            x0 = batch[model_cfg.first_stage_key].float()
-            t = torch.randint(0, model_cfg.timesteps, (x0.shape[0],))
+            x0 = batch[model_cfg.first_stage_key].to(dev).float()
+            t = torch.randint(0, model_cfg.timesteps, (x0.shape[0],), device=dev)
             noise = torch.randn_like(x0)
-            output = network(q_sample(x0, t, noise, buffers), t)
-            loss = (output - training_target(model_cfg.parameterization, x0, noise, t, buffers)).square().mean()
+            with autocast():
+                output = network(q_sample(x0, t, noise, buffers), t)
+                target = training_target(model_cfg.parameterization, x0, noise, t, buffers)
+                loss = (output.float() - target).square().mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -102,19 +128,22 @@ def full_run_seconds() -> float:
         return time.perf_counter() - start
 
 
-def run(quick: bool = False, steps: int | None = None, config: Path = DEFAULT, full: bool = False) -> list[dict]:
+def run(quick: bool = False, steps: int | None = None, config: Path = DEFAULT, full: bool = False,
+        device: str = "cpu", precision: str = "32-true") -> list[dict]:
     import torch
 
     torch.set_num_threads(2)
     steps = steps or (30 if quick else 120)
     warmup = min(10, steps // 3)
-    cfg = _config(config, steps)
-    manual_a = manual_step_times(cfg, warmup)
+    cfg = _config(config, steps, device, precision)
+    manual_a = manual_step_times(cfg, warmup, device)
     ours = lightning_step_times(cfg, warmup)
-    manual_b = manual_step_times(cfg, warmup)  # before and after, so drift in machine load shows up in both
+    manual_b = manual_step_times(cfg, warmup, device)  # before and after, so drift in machine load shows in both
     baseline = statistics.median(manual_a + manual_b)
     ours_median = statistics.median(ours)
-    rows = [{"benchmark": "train_overhead", "measure": f"s/step ddpm-kit Trainer vs hand loop ({config.name})",
+    where = "" if (device, precision) == ("cpu", "32-true") else f", {device} {precision}"
+    rows = [{"benchmark": "train_overhead",
+             "measure": f"s/step ddpm-kit Trainer vs hand loop ({config.name}{where})",
              "ours_s": ours_median, "baseline_s": baseline, "ratio": ours_median / baseline, "target": TARGET}]
     if full:
         rows.append({"benchmark": "train_overhead", "measure": "wall time of the default `ddpm-kit train`",
@@ -127,8 +156,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=120)
     parser.add_argument("--config", type=Path, default=DEFAULT)
     parser.add_argument("--full-run", action="store_true", help="also time the whole default `ddpm-kit train`")
+    parser.add_argument("--device", default="cpu", help="torch device of both sides (cpu, cuda, cuda:1, ...)")
+    parser.add_argument("--precision", default="32-true", choices=PRECISIONS,
+                        help="Lightning precision of both sides (the hand loop autocasts for bf16-mixed)")
     args = parser.parse_args()
-    for row in run(steps=args.steps, config=args.config, full=args.full_run):
+    for row in run(steps=args.steps, config=args.config, full=args.full_run, device=args.device,
+                   precision=args.precision):
         ratio = f"ratio {row['ratio']:.3f} (target <= {row['target']})" if row["ratio"] is not None else \
             f"(budget {row['baseline_s']:.0f} s)"
         print(f"{row['measure']}: ours {row['ours_s']:.4f} s, baseline {row['baseline_s']:.4f} s, {ratio}")
