@@ -16,6 +16,12 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment for a child Python: this checkout first on PYTHONPATH, the rest of the path kept."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, **extra}
 DATA = Path(__file__).resolve().parent / "data"
 
 BASE_CONFIG: dict[str, Any] = {

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, subprocess_env
 
 
 def test_valid_config_prints_a_summary(cli, base_config, write_config):
@@ -140,5 +139,5 @@ def test_validate_never_imports_torch(tmp_path):
     )
     for example in sorted((ROOT / "examples").glob("*.yaml")):
         result = subprocess.run([sys.executable, "-c", probe, str(example)], capture_output=True, text=True,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+                                env=subprocess_env(), timeout=60)
         assert "HEAVY [] CODE 0" in result.stdout, (example, result.stdout, result.stderr)

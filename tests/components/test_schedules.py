@@ -14,13 +14,23 @@ from ddpm_kit.specs import schedules as s
 from tests.diffusion.vectors import schedule_arrays, schedule_cases, spec_for
 
 
+# The torch release that the project installs; it reproduces the reference float64 betas bit for bit.
+# Other releases round float64 cos / pow differently in the last bits (torch 2.11 did for cosine and
+# sqrt), so there the same operations agree to rounding only.
+PINNED_TORCH = "2.13."
+
+
 @pytest.mark.parametrize("case", sorted(schedule_cases()))
 def test_betas_bitwise_upstream(case):
     """Same torch operations as upstream make_beta_schedule: float64 betas equal bitwise."""
     config = schedule_cases()[case]["config"]
     betas = make_betas(spec_for(config), config["timesteps"])
     assert betas.dtype == torch.float64
-    assert np.array_equal(betas.numpy(), schedule_arrays()[f"{case}/betas"])
+    reference = schedule_arrays()[f"{case}/betas"]
+    if torch.__version__.startswith(PINNED_TORCH):
+        assert np.array_equal(betas.numpy(), reference)
+    else:
+        np.testing.assert_allclose(betas.numpy(), reference, rtol=1e-12, atol=0)
 
 
 def test_scaled_linear_is_linear():

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 
 import torch
 
-from tests.conftest import ROOT
+from tests.conftest import subprocess_env
 from tests.training.test_train import digits_config
 
 SCRIPT = textwrap.dedent('''
@@ -39,7 +38,7 @@ SCRIPT = textwrap.dedent('''
 def _run(tmp_path, config, out):
     script = tmp_path / "train_script.py"
     script.write_text(SCRIPT)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env = subprocess_env(OMP_NUM_THREADS="1")
     return subprocess.run([sys.executable, str(script), json.dumps(config), str(out)], capture_output=True,
                           text=True, timeout=300, env=env, cwd=tmp_path)
 

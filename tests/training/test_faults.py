@@ -11,7 +11,7 @@ import time
 import torch
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import subprocess_env
 from tests.training.test_train import digits_config
 
 
@@ -20,7 +20,7 @@ def _command(config_path, out, *extra):
 
 
 def _env():
-    return {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    return subprocess_env(OMP_NUM_THREADS="1")
 
 
 def _step(checkpoint):
