@@ -30,6 +30,7 @@ from ddpm_kit.diffusion.forward import q_sample, snr
 from ddpm_kit.diffusion.objective import compose_loss
 from ddpm_kit.diffusion.parameterization import training_target
 from ddpm_kit.module_parts import batches, optim, sampling
+from ddpm_kit.module_parts.buckets import TimestepBuckets
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +42,6 @@ class NonFiniteLoss(FloatingPointError):
         self.step, self.terms = step, terms
         listed = ", ".join(f"{k} = {v:.4g}" for k, v in terms.items())
         super().__init__(f"non-finite loss at step {step} ({listed})")
-
-
-def timestep_buckets(per_sample: Tensor, t: Tensor, num_timesteps: int, buckets: int = 4) -> dict[str, Tensor]:
-    """Mean per-sample loss in each quarter of [0, T): ``train/loss_simple_q0`` (least noise) ... ``_q3``."""
-    which = (t * buckets) // num_timesteps  # [B] in 0..buckets-1
-    return {f"train/loss_simple_q{q}": per_sample[which == q].mean() for q in range(buckets) if bool((which == q).any())}
 
 
 class DDPM(pl.LightningModule):
@@ -148,6 +143,7 @@ class DDPM(pl.LightningModule):
         self.ucg = batches.ConditionDropout(cfg.ucg_training)
         self._generator: torch.Generator | None = None  # set per step: t, noise and dropout draws
         self._last_ema_step = 0
+        self._buckets = TimestepBuckets(self.num_timesteps)
 
         if cfg.ckpt_path is not None:
             self.load_report = init_from_ckpt(self, cfg.ckpt_path, cfg.ignore_keys, cfg.load_only_unet,
@@ -258,14 +254,20 @@ class DDPM(pl.LightningModule):
                 raise NonFiniteLoss(int(self.global_step), terms)
             log.warning("non-finite loss at step %d (%s): step skipped", self.global_step, terms)
             return None
-        self.log_dict(timestep_buckets(*self._last_per_sample, self.num_timesteps), logger=True, on_step=False,
-                      on_epoch=True, sync_dist=True)
+        self._buckets.add(*self._last_per_sample)
         self.log_dict(loss_dict, prog_bar=True, logger=True, on_step=True, on_epoch=True, sync_dist=True)
         self.log("global_step", float(self.global_step), prog_bar=True, logger=True, on_step=True, on_epoch=False)
         if self.use_scheduler:
             self.log("lr_abs", self.optimizers().param_groups[0]["lr"], prog_bar=True, logger=True, on_step=True,
                      on_epoch=False)
         return loss
+
+    def on_train_epoch_start(self) -> None:
+        self._buckets.reset()
+
+    def on_train_epoch_end(self) -> None:
+        means = self._buckets.means(lambda x: self.trainer.strategy.reduce(x, reduce_op="sum"))
+        self.log_dict(means, logger=True, on_step=False, on_epoch=True, sync_dist=True)  # equal on all ranks
 
     @torch.no_grad()
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
