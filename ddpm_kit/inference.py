@@ -30,7 +30,6 @@ from torch import Tensor
 
 from ddpm_kit.checkpoint import CheckpointError, read_checkpoint, state_dict_of
 from ddpm_kit.config import ConfigError, RunConfig, validate_source
-from ddpm_kit.config.errors import Issue
 from ddpm_kit.config.source import Source
 from ddpm_kit.diffusion.buffers import BUFFER_NAMES
 

@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import save_file
 
 from ddpm_kit import DDPM
-from ddpm_kit.checkpoint import CheckpointError, fit_tensor, init_from_ckpt, read_checkpoint
+from ddpm_kit.checkpoint import CheckpointError, fit_tensor, read_checkpoint
 
 UNET = {"name": "unet", "image_size": 8, "in_channels": 1, "out_channels": 1, "model_channels": 32,
         "num_res_blocks": 1, "attention_resolutions": [], "channel_mult": [1, 2], "num_heads": 1}

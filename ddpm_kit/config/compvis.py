@@ -52,7 +52,7 @@ def _component(block: Any, table: dict[str, str], path: Path, what: str, issues:
     target = block["target"]
     extra = sorted(set(block) - {"target", "params"})
     if extra:
-        issues.error(".".join(map(str, path + (extra[0],))), f"unknown key beside target/params (upstream ignores it)",
+        issues.error(".".join(map(str, path + (extra[0],))), "unknown key beside target/params (upstream ignores it)",
                      hint="did you mean 'params'?" if extra[0].startswith("param") else "")
     if target not in table:
         issues.error(".".join(map(str, path + ("target",))), f"{what} target {target!r} is not supported",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import importlib.metadata as md
-import logging
 import os
 import re
 from collections.abc import Iterable
@@ -19,8 +18,6 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ddpm_kit.registry.spec import Spec
-
-log = logging.getLogger(__name__)
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]*$")
 BUILTIN = "builtin"
@@ -173,7 +170,10 @@ class Registry(Generic[S]):
                     continue
                 if mode != "off":
                     if dist in blocked or entry.name in blocked:
-                        log.info("plugin %s from %s blocked by DDPM_KIT_BLOCK", entry.name, dist)
+                        import logging  # here: validation never logs, and importing logging costs 2 ms
+
+                        logging.getLogger(__name__).info("plugin %s from %s blocked by DDPM_KIT_BLOCK", entry.name,
+                                                         dist)
                         continue
                     if mode == "allow" and dist not in allow and entry.name not in allow:
                         continue

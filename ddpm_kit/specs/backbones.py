@@ -12,7 +12,6 @@ validates with ``model_validate(data, context={"warnings": []})``, else ``warnin
 
 from __future__ import annotations
 
-import warnings
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, model_validator

@@ -86,7 +86,7 @@ def test_direct_validate_path_matches_the_typer_command(capsys, base_config, wri
     assert typer_options == VALIDATE_OPTIONS
     good, bad = write_config(base_config, "good.yaml"), write_config({**base_config, "seed": -1}, "bad.yaml")
     for args in [[str(good)], [str(bad)], [str(good), "--json"], ["--strict", str(good), "--set", "seed=3",
-                 "--set", "trainer.max_steps=9"], [str(bad), "--json", "--strict"], [f"--set=seed=4", str(good)]]:
+                 "--set", "trainer.max_steps=9"], [str(bad), "--json", "--strict"], ["--set=seed=4", str(good)]]:
         assert parse_validate_args(args) is not None, args
         direct = _dispatch(["validate", *args]), capsys.readouterr()
         through_typer = app(args=["validate", *args], prog_name="ddpm-kit", standalone_mode=False), capsys.readouterr()
