@@ -12,7 +12,9 @@ from collections.abc import Callable
 import torch.nn.functional as F
 from torch import Tensor
 
-from ddpm_kit.specs.losses import HuberLoss, L1Loss, L2Loss
+from ddpm_kit.specs.losses.huber import HuberLoss
+from ddpm_kit.specs.losses.l1 import L1Loss
+from ddpm_kit.specs.losses.l2 import L2Loss
 
 PerSampleLoss = Callable[[Tensor, Tensor], Tensor]
 

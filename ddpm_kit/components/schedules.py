@@ -9,12 +9,23 @@ from them, equal CompVis' bitwise. Formulas and sources are in the specs' docstr
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
 from ddpm_kit.registry import ScheduleSpec
-from ddpm_kit.specs import schedules as specs
+
+if TYPE_CHECKING:  # annotations only: importing every schedule's spec is not needed to run one
+    from ddpm_kit.specs.schedules.cosine import CosineSchedule
+    from ddpm_kit.specs.schedules.given_betas import GivenBetasSchedule
+    from ddpm_kit.specs.schedules.iddpm_linear import IDDPMLinearSchedule
+    from ddpm_kit.specs.schedules.linear import LinearSchedule
+    from ddpm_kit.specs.schedules.sigmoid_alphabar import SigmoidAlphaBarSchedule
+    from ddpm_kit.specs.schedules.sigmoid_beta import SigmoidBetaSchedule
+    from ddpm_kit.specs.schedules.sqrt import SqrtSchedule
+    from ddpm_kit.specs.schedules.sqrt_linear import SqrtLinearSchedule
+    from ddpm_kit.specs.schedules.squaredcos_cap_v2 import SquaredCosCapV2Schedule
 
 F64 = torch.float64
 
@@ -23,22 +34,22 @@ def _linspace(start: float, end: float, steps: int) -> Tensor:
     return torch.linspace(start, end, steps, dtype=F64)
 
 
-def linear_betas(spec: specs.LinearSchedule, timesteps: int) -> Tensor:
+def linear_betas(spec: LinearSchedule, timesteps: int) -> Tensor:
     """CompVis `linear` (= `scaled_linear`): ``linspace(sqrt(start), sqrt(end), T) ** 2``."""
     return _linspace(spec.linear_start**0.5, spec.linear_end**0.5, timesteps) ** 2
 
 
-def sqrt_linear_betas(spec: specs.SqrtLinearSchedule, timesteps: int) -> Tensor:
+def sqrt_linear_betas(spec: SqrtLinearSchedule, timesteps: int) -> Tensor:
     """CompVis `sqrt_linear` (linear in beta): ``linspace(start, end, T)``."""
     return _linspace(spec.linear_start, spec.linear_end, timesteps)
 
 
-def sqrt_betas(spec: specs.SqrtSchedule, timesteps: int) -> Tensor:
+def sqrt_betas(spec: SqrtSchedule, timesteps: int) -> Tensor:
     """CompVis `sqrt`: ``linspace(start, end, T) ** 0.5``."""
     return _linspace(spec.linear_start, spec.linear_end, timesteps) ** 0.5
 
 
-def iddpm_linear_betas(spec: specs.IDDPMLinearSchedule, timesteps: int) -> Tensor:
+def iddpm_linear_betas(spec: IDDPMLinearSchedule, timesteps: int) -> Tensor:
     """Improved-DDPM `linear`: ``linspace(s * start, s * end, T)`` with s = 1000 / T."""
     problems = spec.timestep_problems(timesteps)
     if problems:
@@ -47,7 +58,7 @@ def iddpm_linear_betas(spec: specs.IDDPMLinearSchedule, timesteps: int) -> Tenso
     return _linspace(scale * spec.linear_start, scale * spec.linear_end, timesteps)
 
 
-def cosine_betas(spec: specs.CosineSchedule, timesteps: int) -> Tensor:
+def cosine_betas(spec: CosineSchedule, timesteps: int) -> Tensor:
     """CompVis `cosine`: f = cos^2((i/T + s) / (1 + s) * pi/2), f /= f[0], beta = clip(1 - f[1:]/f[:-1], 0, 0.999)."""
     steps = torch.arange(timesteps + 1, dtype=F64) / timesteps + spec.cosine_s  # [T+1]
     f = torch.cos(steps / (1 + spec.cosine_s) * math.pi / 2).pow(2)
@@ -55,12 +66,12 @@ def cosine_betas(spec: specs.CosineSchedule, timesteps: int) -> Tensor:
     return torch.clamp(1 - f[1:] / f[:-1], min=0.0, max=0.999)
 
 
-def squaredcos_cap_v2_betas(spec: specs.SquaredCosCapV2Schedule, timesteps: int) -> Tensor:
+def squaredcos_cap_v2_betas(spec: SquaredCosCapV2Schedule, timesteps: int) -> Tensor:
     """SD `squaredcos_cap_v2`: upstream computes it in pure Python (``betas_for_alpha_bar``), so do we."""
     return torch.tensor(spec.raw_reference_betas(timesteps), dtype=F64)
 
 
-def sigmoid_alphabar_betas(spec: specs.SigmoidAlphaBarSchedule, timesteps: int) -> Tensor:
+def sigmoid_alphabar_betas(spec: SigmoidAlphaBarSchedule, timesteps: int) -> Tensor:
     """lucidrains ``sigmoid_beta_schedule``: alpha_bar from a reversed sigmoid, beta = clip(1 - ratio, 0, 0.999)."""
     x = torch.linspace(0, timesteps, timesteps + 1, dtype=F64) / timesteps  # [T+1]
     v_start = torch.tensor(spec.start / spec.tau, dtype=F64).sigmoid()
@@ -70,12 +81,12 @@ def sigmoid_alphabar_betas(spec: specs.SigmoidAlphaBarSchedule, timesteps: int) 
     return torch.clamp(1 - alpha_bar[1:] / alpha_bar[:-1], min=0.0, max=0.999)
 
 
-def sigmoid_beta_betas(spec: specs.SigmoidBetaSchedule, timesteps: int) -> Tensor:
+def sigmoid_beta_betas(spec: SigmoidBetaSchedule, timesteps: int) -> Tensor:
     """diffusers `sigmoid`: ``sigmoid(linspace(-6, 6, T)) * (end - start) + start`` (float64 here)."""
     return torch.sigmoid(_linspace(-6.0, 6.0, timesteps)) * (spec.linear_end - spec.linear_start) + spec.linear_start
 
 
-def given_betas(spec: specs.GivenBetasSchedule, timesteps: int) -> Tensor:
+def given_betas(spec: GivenBetasSchedule, timesteps: int) -> Tensor:
     """The listed betas; ``timesteps`` is ignored (the spec declares ``uses_timesteps = False``)."""
     return torch.tensor(spec.betas, dtype=F64)
 

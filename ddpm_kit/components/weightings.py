@@ -1,6 +1,6 @@
 """Per-sample loss weights: ``impl(spec)`` returns ``(snr: Tensor[B], parameterization) -> Tensor[B]``.
 
-Formulas and sources are in ``ddpm_kit.specs.losses``. Every weight is finite (or, for documented corner
+Formulas and sources are in ``ddpm_kit.specs.weightings``. Every weight is finite (or, for documented corner
 cases, the exact limit) at snr = 0 and snr = inf: no 0/0 and no inf/inf is ever evaluated.
 """
 
@@ -11,7 +11,9 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from ddpm_kit.specs.losses import MinSNRWeighting, NoWeighting, P2Weighting
+from ddpm_kit.specs.weightings.min_snr import MinSNRWeighting
+from ddpm_kit.specs.weightings.none import NoWeighting
+from ddpm_kit.specs.weightings.p2 import P2Weighting
 
 Weighting = Callable[[Tensor, str], Tensor]
 

@@ -102,8 +102,9 @@ class EMASpec(Spec):
 
     kind: ClassVar[str] = "ema"
 
-    def half_life_steps(self, step: int) -> float | None:
-        """Half-life in optimizer steps at ``step`` (pure Python; None when undefined)."""
+    def half_life_steps(self, step: int, batch_size: int | None = None) -> float | None:
+        """Half-life in optimizer steps at ``step`` (pure Python; None when undefined). ``batch_size``, the
+        run's effective batch, converts strategies defined in images."""
         return None
 
 

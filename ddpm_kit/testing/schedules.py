@@ -180,7 +180,7 @@ def _check_q_sample(f64: Mapping[str, Tensor], f32: Mapping[str, Tensor], seed: 
 
 
 def _check_given_betas(betas: Tensor, f32: Mapping[str, Tensor], v_posterior: float) -> list[str]:
-    from ddpm_kit.specs.schedules import GivenBetasSchedule
+    from ddpm_kit.specs.schedules.given_betas import GivenBetasSchedule
 
     if bool((betas >= 1).any()):
         return []  # given_betas accepts (0, 1) only; a zero-terminal-SNR final beta of 1 is not expressible

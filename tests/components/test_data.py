@@ -12,7 +12,10 @@ from torch.utils.data import DataLoader
 
 from ddpm_kit.components.data import DataSourceError, DataSplits, TensorDictDataset, split_indices
 from ddpm_kit.registry import DATA_SOURCES
-from ddpm_kit.specs.data import DigitsSpec, ImageFolderSpec, NpzSpec, Toy2dSpec
+from ddpm_kit.specs.data.digits import DigitsSpec
+from ddpm_kit.specs.data.image_folder import ImageFolderSpec
+from ddpm_kit.specs.data.npz import NpzSpec
+from ddpm_kit.specs.data.toy2d import Toy2dSpec
 
 
 def build(spec) -> DataSplits:

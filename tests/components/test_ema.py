@@ -13,7 +13,10 @@ from torch import nn
 
 from ddpm_kit.components.ema import ConstantEma, EMAError, EMAModule, HalfLifeEma, LitEma, PowerEma, ema_scope
 from ddpm_kit.registry import EMAS
-from ddpm_kit.specs.ema import ConstantEmaSpec, HalfLifeEmaSpec, LitEmaSpec, PowerEmaSpec
+from ddpm_kit.specs.ema.constant import ConstantEmaSpec
+from ddpm_kit.specs.ema.half_life import HalfLifeEmaSpec
+from ddpm_kit.specs.ema.lit_ema import LitEmaSpec
+from ddpm_kit.specs.ema.power import PowerEmaSpec
 
 VECTORS = json.loads((Path(__file__).parents[1] / "data" / "misc" / "lr_ema_vectors.json").read_text())["lit_ema"]
 

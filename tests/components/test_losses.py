@@ -6,7 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ddpm_kit.specs.losses import HuberLoss, L1Loss, L2Loss
+from ddpm_kit.specs.losses.huber import HuberLoss
+from ddpm_kit.specs.losses.l1 import L1Loss
+from ddpm_kit.specs.losses.l2 import L2Loss
 
 
 def _impl(spec):

@@ -10,7 +10,9 @@ import torch
 from torch.optim.lr_scheduler import LambdaLR
 
 from ddpm_kit.registry import LR_SCHEDULES
-from ddpm_kit.specs.lr_schedules import LambdaLinearSpec, LambdaWarmUpCosine2Spec, WarmupCosineSpec
+from ddpm_kit.specs.lr_schedules.lambda_linear import LambdaLinearSpec
+from ddpm_kit.specs.lr_schedules.lambda_warmup_cosine2 import LambdaWarmUpCosine2Spec
+from ddpm_kit.specs.lr_schedules.warmup_cosine import WarmupCosineSpec
 
 BASE_LR = 4.8e-3  # LD churches: 1 x 1 x 96 x 5e-5
 

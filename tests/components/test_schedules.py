@@ -10,7 +10,10 @@ import torch
 
 from ddpm_kit.components.schedules import make_betas, rescale_zero_terminal_snr
 from ddpm_kit.registry import SCHEDULES
-from ddpm_kit.specs import schedules as s
+from ddpm_kit.specs.schedules.base import RescalableScheduleSpec
+from ddpm_kit.specs.schedules.given_betas import GivenBetasSchedule
+from ddpm_kit.specs.schedules.iddpm_linear import IDDPMLinearSchedule
+from ddpm_kit.specs.schedules.linear import LinearSchedule, ScaledLinearSchedule
 from tests.diffusion.vectors import schedule_arrays, schedule_cases, spec_for
 
 
@@ -35,7 +38,7 @@ def test_betas_bitwise_upstream(case):
 
 def test_scaled_linear_is_linear():
     spec = dict(linear_start=0.00085, linear_end=0.012)
-    assert torch.equal(make_betas(s.ScaledLinearSchedule(**spec), 1000), make_betas(s.LinearSchedule(**spec), 1000))
+    assert torch.equal(make_betas(ScaledLinearSchedule(**spec), 1000), make_betas(LinearSchedule(**spec), 1000))
 
 
 @pytest.mark.parametrize("name", [n for n in SCHEDULES.names() if n != "given_betas"])
@@ -54,7 +57,7 @@ def test_torch_matches_reference(name, zero_terminal_snr, timesteps):
 
 
 def test_rescale_keeps_first_alpha_bar_and_zeroes_the_last():
-    betas = make_betas(s.LinearSchedule(), 1000)
+    betas = make_betas(LinearSchedule(), 1000)
     rescaled = rescale_zero_terminal_snr(betas)
     before, after = torch.cumprod(1 - betas, 0), torch.cumprod(1 - rescaled, 0)
     assert float(after[-1]) == 0.0
@@ -64,21 +67,21 @@ def test_rescale_keeps_first_alpha_bar_and_zeroes_the_last():
 
 def test_given_betas_roundtrip():
     values = [0.001, 0.01, 0.1, 0.2]
-    betas = make_betas(s.GivenBetasSchedule(betas=values), 1000)  # T is ignored: uses_timesteps = False
+    betas = make_betas(GivenBetasSchedule(betas=values), 1000)  # T is ignored: uses_timesteps = False
     assert betas.tolist() == values and betas.dtype == torch.float64
 
 
 def test_iddpm_linear_small_t_is_an_error():
     with pytest.raises(ValueError, match="scales linear_end"):
-        make_betas(s.IDDPMLinearSchedule(), 10)
+        make_betas(IDDPMLinearSchedule(), 10)
 
 
 def test_timesteps_below_two_is_an_error():
     with pytest.raises(ValueError, match=">= 2"):
-        make_betas(s.LinearSchedule(), 1)
+        make_betas(LinearSchedule(), 1)
 
 
-class _Plugin(s.RescalableScheduleSpec):
+class _Plugin(RescalableScheduleSpec):
     """A test plugin whose implementation returns whatever the test puts in ``result``."""
 
     name: Literal["test_plugin"] = "test_plugin"

@@ -7,7 +7,9 @@ import math
 import pytest
 import torch
 
-from ddpm_kit.specs.losses import MinSNRWeighting, NoWeighting, P2Weighting
+from ddpm_kit.specs.weightings.min_snr import MinSNRWeighting
+from ddpm_kit.specs.weightings.none import NoWeighting
+from ddpm_kit.specs.weightings.p2 import P2Weighting
 
 SNR = torch.tensor([0.0, 1e-8, 0.2, 1.0, 4.999, 5.0, 5.001, 50.0, 1e12, math.inf], dtype=torch.float64)
 SPECS = [NoWeighting(), MinSNRWeighting(), MinSNRWeighting(gamma=0.5), P2Weighting(), P2Weighting(gamma=0.5, k=2.0),

@@ -12,7 +12,7 @@ from ddpm_kit.components.schedules import make_betas
 from ddpm_kit.diffusion.buffers import (
     BUFFER_NAMES, lvlb_weights, register_schedule, schedule_buffers, schedule_buffers_f64,
 )
-from ddpm_kit.specs.schedules import LinearSchedule
+from ddpm_kit.specs.schedules.linear import LinearSchedule
 from tests.diffusion.vectors import as_float, schedule_arrays, schedule_cases, spec_for
 
 CASES = sorted(schedule_cases())

@@ -11,7 +11,8 @@ from ddpm_kit.diffusion import (
     predict_start_from_z_and_v, predict_x0, q_mean_variance, q_posterior, q_sample, schedule_buffers,
     schedule_buffers_f64, snr, split_output, training_target,
 )
-from ddpm_kit.specs.schedules import CosineSchedule, LinearSchedule
+from ddpm_kit.specs.schedules.cosine import CosineSchedule
+from ddpm_kit.specs.schedules.linear import LinearSchedule
 
 T = 50
 

@@ -10,8 +10,11 @@ from ddpm_kit.diffusion import predict_eps_from_z_and_v, predict_start_from_z_an
 from ddpm_kit.diffusion.posterior import p_mean_variance
 from ddpm_kit.diffusion.samplers import ddim_sampling_parameters
 from ddpm_kit.diffusion.samplers.dpm_solver import log_snr, log_snr_uniform_timesteps
-from ddpm_kit.specs.samplers import DDIMSamplerSpec, DDPMSamplerSpec, DPMSolverPP2MSamplerSpec
-from ddpm_kit.specs.schedules import CosineSchedule, LinearSchedule
+from ddpm_kit.specs.samplers.ddim import DDIMSamplerSpec
+from ddpm_kit.specs.samplers.ddpm import DDPMSamplerSpec
+from ddpm_kit.specs.samplers.dpmpp_2m import DPMSolverPP2MSamplerSpec
+from ddpm_kit.specs.schedules.cosine import CosineSchedule
+from ddpm_kit.specs.schedules.linear import LinearSchedule
 from tests.diffusion.vectors import ddim_vectors
 
 MU, STD = 0.3, 0.2  # the data distribution N(MU, STD^2), element-wise
@@ -94,7 +97,7 @@ def test_dpm_solver_handles_eps_at_zero_terminal_snr():
 @pytest.mark.parametrize("steps", [5, 50, 200])
 def test_dpm_solver_with_underflowing_alpha_bar(steps):
     """sqrt schedule: alpha_bar_999 ~ 3e-44, far below the 2^-24 floor for many steps; eps stays finite."""
-    from ddpm_kit.specs.schedules import SqrtSchedule
+    from ddpm_kit.specs.schedules.sqrt import SqrtSchedule
 
     buffers = _buffers(SqrtSchedule())
     samples, _ = _sample(DPMSolverPP2MSamplerSpec(steps=steps), buffers, "eps", shape=(512, 4))

@@ -42,12 +42,16 @@ def as_float(value: Any) -> float:
 
 def spec_for(config: dict[str, Any]) -> Any:
     """The ddpm-kit schedule spec for an upstream (beta_schedule, linear_start, linear_end, cosine_s) config."""
-    from ddpm_kit.specs import schedules as s
+    from ddpm_kit.specs.schedules.cosine import CosineSchedule
+    from ddpm_kit.specs.schedules.linear import LinearSchedule
+    from ddpm_kit.specs.schedules.sqrt import SqrtSchedule
+    from ddpm_kit.specs.schedules.sqrt_linear import SqrtLinearSchedule
+    from ddpm_kit.specs.schedules.squaredcos_cap_v2 import SquaredCosCapV2Schedule
 
     name = config["beta_schedule"]
     if name == "cosine":
-        return s.CosineSchedule(cosine_s=config["cosine_s"])
+        return CosineSchedule(cosine_s=config["cosine_s"])
     if name == "squaredcos_cap_v2":
-        return s.SquaredCosCapV2Schedule()
-    cls = {"linear": s.LinearSchedule, "sqrt_linear": s.SqrtLinearSchedule, "sqrt": s.SqrtSchedule}[name]
+        return SquaredCosCapV2Schedule()
+    cls = {"linear": LinearSchedule, "sqrt_linear": SqrtLinearSchedule, "sqrt": SqrtSchedule}[name]
     return cls(linear_start=config["linear_start"], linear_end=config["linear_end"])

@@ -8,8 +8,8 @@ from torch import nn
 from ddpm_kit.components.data.base import split_tensors
 from ddpm_kit.components.ema.strategies import ConstantEma
 from ddpm_kit.diffusion.samplers.common import initial_noise
-from ddpm_kit.specs.data import VECTOR
-from ddpm_kit.specs.ema import ConstantEmaSpec
+from ddpm_kit.specs.data.base import VECTOR
+from ddpm_kit.specs.ema.constant import ConstantEmaSpec
 
 
 def batch_mean_loss(spec):

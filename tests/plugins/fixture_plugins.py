@@ -48,7 +48,7 @@ BROKEN_SCHEDULE_SPECS = '''
 from typing import ClassVar, Literal
 from pydantic import Field
 from ddpm_kit.registry import ScheduleSpec
-from ddpm_kit.specs.schedules import beta_problems, linspace
+from ddpm_kit.specs.schedules.base import beta_problems, linspace
 
 class OffsetSchedule(ScheduleSpec):
     """Betas linear from start + offset to end + offset (a deliberately broken test plugin)."""

@@ -54,7 +54,7 @@ def test_clash_with_a_builtin_name_lists_both_providers(bad_plugins, cli, write_
     code, _, err = cli("validate", write_config(config(loss_type="l2")))
     message = one_line_error(code, err)
     assert "model.loss_type" in message
-    assert ("loss 'l2' is provided more than once: builtin==0.1.0 (entry point ddpm_kit.specs.losses:L2Loss); "
+    assert ("loss 'l2' is provided more than once: builtin==0.1.0 (entry point ddpm_kit.specs.losses.l2:L2Loss); "
             "acme-clash==2.0 (entry point acme_clash:L2Loss)") in message
 
 
@@ -107,7 +107,7 @@ def test_env_var_disables_autoloading_and_blocks_plugins(bad_plugins, cli, write
     monkeypatch.setenv("DDPM_KIT_PLUGINS", "all")
     monkeypatch.setenv("DDPM_KIT_BLOCK", "acme-clash,acme.raising")  # a distribution and a component name
     refresh_registries()
-    assert LOSSES.get("l2").__module__ == "ddpm_kit.specs.losses"
+    assert LOSSES.get("l2").__module__ == "ddpm_kit.specs.losses.l2"
     assert "acme.raising" not in SCHEDULES.names() and "acme.heavy" in SCHEDULES.names()
 
 

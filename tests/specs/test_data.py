@@ -6,9 +6,11 @@ import pytest
 from pydantic import ValidationError
 
 from ddpm_kit.registry import DATA_SOURCES
-from ddpm_kit.specs.data import (
-    CHANNELS_FIRST, DIGITS_PER_CLASS, VECTOR, DigitsSpec, ImageFolderSpec, NpzSpec, Toy2dSpec,
-)
+from ddpm_kit.specs.data.base import CHANNELS_FIRST, VECTOR
+from ddpm_kit.specs.data.digits import DIGITS_PER_CLASS, DigitsSpec
+from ddpm_kit.specs.data.image_folder import ImageFolderSpec
+from ddpm_kit.specs.data.npz import NpzSpec
+from ddpm_kit.specs.data.toy2d import Toy2dSpec
 
 
 def test_registered_by_name():

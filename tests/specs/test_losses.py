@@ -8,7 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from ddpm_kit.registry import LOSSES, WEIGHTINGS
-from ddpm_kit.specs.losses import HuberLoss, MinSNRWeighting, NoWeighting, P2Weighting
+from ddpm_kit.specs.losses.huber import HuberLoss
+from ddpm_kit.specs.weightings.min_snr import MinSNRWeighting
+from ddpm_kit.specs.weightings.none import NoWeighting
+from ddpm_kit.specs.weightings.p2 import P2Weighting
 
 SNRS = (0.0, 1e-6, 0.3, 1.0, 5.0, 7.5, 1e3, 1e9)
 

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from ddpm_kit.registry import LR_SCHEDULES
-from ddpm_kit.specs.lr_schedules import (
-    ConstantLRSpec, LambdaLinearSpec, LambdaWarmUpCosine2Spec, LambdaWarmUpCosineSpec, WarmupCosineSpec,
-)
+from ddpm_kit.specs.lr_schedules.constant import ConstantLRSpec
+from ddpm_kit.specs.lr_schedules.lambda_linear import LambdaLinearSpec
+from ddpm_kit.specs.lr_schedules.lambda_warmup_cosine import LambdaWarmUpCosineSpec
+from ddpm_kit.specs.lr_schedules.lambda_warmup_cosine2 import LambdaWarmUpCosine2Spec
+from ddpm_kit.specs.lr_schedules.warmup_cosine import WarmupCosineSpec
 
 VECTORS = json.loads((Path(__file__).parents[1] / "data" / "misc" / "lr_ema_vectors.json").read_text())["lr_lambdas"]
 UPSTREAM = {
@@ -33,7 +35,8 @@ def test_registered_by_name():
     assert LR_SCHEDULES.get("lambda_linear") is LambdaLinearSpec
 
 
-@pytest.mark.parametrize("name", ["constant", "lambda_warmup_cosine", "lambda_warmup_cosine2", "lambda_linear", "warmup_cosine"])
+@pytest.mark.parametrize("name", [
+    "constant", "lambda_warmup_cosine", "lambda_warmup_cosine2", "lambda_linear", "warmup_cosine"])
 def test_specs_are_documented(name):
     spec = LR_SCHEDULES.get(name)
     assert spec.summary() and spec.impl.startswith("ddpm_kit.components.")

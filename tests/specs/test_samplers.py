@@ -6,9 +6,10 @@ import pytest
 from pydantic import ValidationError
 
 from ddpm_kit.registry import SAMPLERS
-from ddpm_kit.specs.samplers import (
-    DDIMSamplerSpec, DDPMSamplerSpec, DPMSolverPP2MSamplerSpec, ddim_timesteps, upstream_ddim_timesteps,
-)
+from ddpm_kit.specs.samplers.base import ddim_timesteps, upstream_ddim_timesteps
+from ddpm_kit.specs.samplers.ddim import DDIMSamplerSpec
+from ddpm_kit.specs.samplers.ddpm import DDPMSamplerSpec
+from ddpm_kit.specs.samplers.dpmpp_2m import DPMSolverPP2MSamplerSpec
 from tests.diffusion.vectors import ddim_vectors
 
 

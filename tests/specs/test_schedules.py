@@ -9,7 +9,16 @@ import pytest
 from pydantic import ValidationError
 
 from ddpm_kit.registry import SCHEDULES, ScheduleSpec
-from ddpm_kit.specs import schedules as s
+from ddpm_kit.specs.schedules.base import RescalableScheduleSpec, beta_problems, linspace
+from ddpm_kit.specs.schedules.cosine import CosineSchedule
+from ddpm_kit.specs.schedules.given_betas import GivenBetasSchedule
+from ddpm_kit.specs.schedules.iddpm_linear import IDDPMLinearSchedule
+from ddpm_kit.specs.schedules.linear import LinearSchedule, ScaledLinearSchedule
+from ddpm_kit.specs.schedules.sigmoid_alphabar import SigmoidAlphaBarSchedule
+from ddpm_kit.specs.schedules.sigmoid_beta import SigmoidBetaSchedule
+from ddpm_kit.specs.schedules.sqrt import SqrtSchedule
+from ddpm_kit.specs.schedules.sqrt_linear import SqrtLinearSchedule
+from ddpm_kit.specs.schedules.squaredcos_cap_v2 import SquaredCosCapV2Schedule
 from tests.diffusion.vectors import schedule_arrays, schedule_cases, spec_for
 
 BUILTINS = ("linear", "scaled_linear", "sqrt_linear", "sqrt", "cosine", "squaredcos_cap_v2", "iddpm_linear",
@@ -49,7 +58,7 @@ def test_compvis_flat_argument_names():
     for name in ("squaredcos_cap_v2", "sigmoid_alphabar", "given_betas"):
         assert not {"linear_start", "linear_end", "cosine_s"} & set(SCHEDULES.get(name).model_fields)
     with pytest.raises(ValidationError):
-        s.SquaredCosCapV2Schedule(cosine_s=0.01)
+        SquaredCosCapV2Schedule(cosine_s=0.01)
 
 
 def test_zero_terminal_snr_option_on_every_formula_schedule():
@@ -58,28 +67,28 @@ def test_zero_terminal_snr_option_on_every_formula_schedule():
         has = "zero_terminal_snr" in cls.model_fields
         assert has == (name != "given_betas"), name
         if has:
-            assert issubclass(cls, s.RescalableScheduleSpec) and cls.model_fields["zero_terminal_snr"].default is False
+            assert issubclass(cls, RescalableScheduleSpec) and cls.model_fields["zero_terminal_snr"].default is False
 
 
 def test_validation_errors():
     with pytest.raises(ValidationError, match="must not exceed"):
-        s.LinearSchedule(linear_start=0.02, linear_end=0.01)
+        LinearSchedule(linear_start=0.02, linear_end=0.01)
     with pytest.raises(ValidationError):
-        s.SqrtLinearSchedule(linear_end=1.0)
+        SqrtLinearSchedule(linear_end=1.0)
     with pytest.raises(ValidationError):
-        s.LinearSchedule(linear_start=0.0)
+        LinearSchedule(linear_start=0.0)
     with pytest.raises(ValidationError):
-        s.LinearSchedule(linear_stat=1e-4)  # typo: extra fields are forbidden
+        LinearSchedule(linear_stat=1e-4)  # typo: extra fields are forbidden
     with pytest.raises(ValidationError):
-        s.CosineSchedule(cosine_s=-0.1)
+        CosineSchedule(cosine_s=-0.1)
     with pytest.raises(ValidationError, match=r"\(0, 1\)"):
-        s.GivenBetasSchedule(betas=[0.1, 1.0])
+        GivenBetasSchedule(betas=[0.1, 1.0])
     with pytest.raises(ValidationError):
-        s.GivenBetasSchedule(betas=[0.1])
+        GivenBetasSchedule(betas=[0.1])
     with pytest.raises(ValidationError, match="end - start"):
-        s.SigmoidAlphaBarSchedule(start=3.0, end=-3.0)
+        SigmoidAlphaBarSchedule(start=3.0, end=-3.0)
     with pytest.raises(ValidationError, match="saturates"):
-        s.SigmoidAlphaBarSchedule(start=-9.0, end=9.0, tau=0.5)
+        SigmoidAlphaBarSchedule(start=-9.0, end=9.0, tau=0.5)
 
 
 @pytest.mark.parametrize("case", sorted(schedule_cases()))
@@ -96,30 +105,30 @@ def test_reference_betas_match_upstream(case):
 
 def test_formulas():
     T = 1000
-    linear = s.LinearSchedule().reference_betas(T)
+    linear = LinearSchedule().reference_betas(T)
     assert linear[0] == pytest.approx(1e-4, rel=1e-15) and linear[-1] == pytest.approx(2e-2, rel=1e-15)
     assert np.allclose(np.diff(np.sqrt(linear)), (math.sqrt(2e-2) - math.sqrt(1e-4)) / (T - 1), rtol=1e-9)
-    assert s.ScaledLinearSchedule().reference_betas(T) == linear
-    sqrt_linear = s.SqrtLinearSchedule().reference_betas(T)
+    assert ScaledLinearSchedule().reference_betas(T) == linear
+    sqrt_linear = SqrtLinearSchedule().reference_betas(T)
     assert np.allclose(np.diff(sqrt_linear), (2e-2 - 1e-4) / (T - 1), rtol=1e-9)
-    assert s.SqrtSchedule().reference_betas(T) == pytest.approx(np.sqrt(sqrt_linear).tolist(), rel=1e-15)
-    iddpm = s.IDDPMLinearSchedule().reference_betas(4000)
+    assert SqrtSchedule().reference_betas(T) == pytest.approx(np.sqrt(sqrt_linear).tolist(), rel=1e-15)
+    iddpm = IDDPMLinearSchedule().reference_betas(4000)
     assert iddpm[0] == pytest.approx(2.5e-5) and iddpm[-1] == pytest.approx(5e-3)
-    assert s.IDDPMLinearSchedule().reference_betas(1000) == pytest.approx(sqrt_linear, rel=1e-14)
-    cosine = s.CosineSchedule().reference_betas(T)
-    assert cosine == pytest.approx(s.SquaredCosCapV2Schedule().reference_betas(T), rel=1e-9, abs=1e-15)
+    assert IDDPMLinearSchedule().reference_betas(1000) == pytest.approx(sqrt_linear, rel=1e-14)
+    cosine = CosineSchedule().reference_betas(T)
+    assert cosine == pytest.approx(SquaredCosCapV2Schedule().reference_betas(T), rel=1e-9, abs=1e-15)
     assert max(cosine) == 0.999
-    sigmoid_beta = s.SigmoidBetaSchedule().reference_betas(T)
+    sigmoid_beta = SigmoidBetaSchedule().reference_betas(T)
     assert sigmoid_beta[0] == pytest.approx(1e-4 + (2e-2 - 1e-4) / (1 + math.exp(6)))
     assert sigmoid_beta[T // 2] == pytest.approx((1e-4 + 2e-2) / 2, rel=1e-2)
-    alphabar = s.SigmoidAlphaBarSchedule().reference_alphas_cumprod(T)
+    alphabar = SigmoidAlphaBarSchedule().reference_alphas_cumprod(T)
     expected_mid = (1 / (1 + math.exp(-3)) - 0.5) / (1 / (1 + math.exp(-3)) - 1 / (1 + math.exp(3)))
     assert alphabar[T // 2 - 1] == pytest.approx(expected_mid, rel=1e-2)
-    assert s.SigmoidAlphaBarSchedule().reference_betas(T)[-1] == 0.999
+    assert SigmoidAlphaBarSchedule().reference_betas(T)[-1] == 0.999
 
 
 def test_given_betas_ignores_timesteps():
-    spec = s.GivenBetasSchedule(betas=[0.1, 0.2, 0.3])
+    spec = GivenBetasSchedule(betas=[0.1, 0.2, 0.3])
     assert spec.uses_timesteps is False
     assert spec.reference_betas(1000) == [0.1, 0.2, 0.3]
 
@@ -136,35 +145,26 @@ def test_zero_terminal_snr_reference(name):
 
 
 def test_declared_problems():
-    assert s.LinearSchedule().check(1000) == []
-    assert "timesteps >= 2" in s.LinearSchedule().check(1)[0]
-    assert "scales linear_end" in s.IDDPMLinearSchedule().check(10)[0]
+    assert LinearSchedule().check(1000) == []
+    assert "timesteps >= 2" in LinearSchedule().check(1)[0]
+    assert "scales linear_end" in IDDPMLinearSchedule().check(10)[0]
     with pytest.raises(ValueError, match="scales linear_end"):
-        s.IDDPMLinearSchedule().reference_betas(10)
-    assert "T >= 3" in s.LinearSchedule(zero_terminal_snr=True).check(2)[0]
-    assert "underflows" in s.SqrtSchedule(linear_end=0.5).check(1000)[0]
-    assert "float32" in s.GivenBetasSchedule(betas=[1e-9, 1e-9, 0.5]).check(3)[0]
-    assert s.SqrtLinearSchedule(linear_start=1e-6, linear_end=1e-6).check(1000) == []  # MIN_BETA is safe
-    assert s.GivenBetasSchedule(betas=[0.5] * 2000).check(2000)  # alpha_bar underflows
+        IDDPMLinearSchedule().reference_betas(10)
+    assert "T >= 3" in LinearSchedule(zero_terminal_snr=True).check(2)[0]
+    assert "underflows" in SqrtSchedule(linear_end=0.5).check(1000)[0]
+    assert "float32" in GivenBetasSchedule(betas=[1e-9, 1e-9, 0.5]).check(3)[0]
+    assert SqrtLinearSchedule(linear_start=1e-6, linear_end=1e-6).check(1000) == []  # MIN_BETA is safe
+    assert GivenBetasSchedule(betas=[0.5] * 2000).check(2000)  # alpha_bar underflows
 
 
 def test_beta_problems_helper():
-    assert s.beta_problems([0.1]) and s.beta_problems([0.1, 1.0]) and s.beta_problems([0.1, math.nan])
-    assert s.beta_problems([0.1, 0.2, 1.0], zero_terminal_snr=True) == []
-    assert s.beta_problems([0.1, 1.0, 0.5], zero_terminal_snr=True)
+    assert beta_problems([0.1]) and beta_problems([0.1, 1.0]) and beta_problems([0.1, math.nan])
+    assert beta_problems([0.1, 0.2, 1.0], zero_terminal_snr=True) == []
+    assert beta_problems([0.1, 1.0, 0.5], zero_terminal_snr=True)
 
 
 def test_linspace_endpoints_exact():
-    values = s.linspace(0.1, 0.7, 7)
+    values = linspace(0.1, 0.7, 7)
     assert values[0] == 0.1 and values[-1] == 0.7 and len(values) == 7
     with pytest.raises(ValueError):
-        s.linspace(0.0, 1.0, 1)
-
-
-def test_spec_module_is_torch_free():
-    import subprocess
-    import sys
-
-    code = ("import sys; import ddpm_kit.specs.schedules, ddpm_kit.specs.losses, ddpm_kit.specs.samplers; "
-            "assert 'torch' not in sys.modules and 'numpy' not in sys.modules, sorted(sys.modules)")
-    subprocess.run([sys.executable, "-c", code], check=True)
+        linspace(0.0, 1.0, 1)

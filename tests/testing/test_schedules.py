@@ -11,7 +11,9 @@ from pydantic import Field
 
 from ddpm_kit.components.schedules import sqrt_linear_betas
 from ddpm_kit.registry import SCHEDULES
-from ddpm_kit.specs.schedules import LinearSchedule, RescalableScheduleSpec, SqrtLinearSchedule, linspace
+from ddpm_kit.specs.schedules.base import RescalableScheduleSpec, linspace
+from ddpm_kit.specs.schedules.linear import LinearSchedule
+from ddpm_kit.specs.schedules.sqrt_linear import SqrtLinearSchedule
 from ddpm_kit.testing import check_schedule, check_schedule_family, spec_strategy
 
 

@@ -16,7 +16,8 @@ from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
 from ddpm_kit.components.data.base import DataSourceError, DataSplits, split_indices
-from ddpm_kit.specs.data import CHANNELS_FIRST, ImageFolderSpec
+from ddpm_kit.specs.data.base import CHANNELS_FIRST
+from ddpm_kit.specs.data.image_folder import ImageFolderSpec
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 #: 8-bit PIL modes that convert to L/RGB without losing range (16-bit and float modes would be clipped)

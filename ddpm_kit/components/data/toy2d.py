@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from ddpm_kit.components.data.base import DataSplits, split_tensors
-from ddpm_kit.specs.data import VECTOR, Toy2dSpec
+from ddpm_kit.specs.data.base import VECTOR
+from ddpm_kit.specs.data.toy2d import Toy2dSpec
 
 
 def generate_points(spec: Toy2dSpec) -> tuple[np.ndarray, np.ndarray | None]:

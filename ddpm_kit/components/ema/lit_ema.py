@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ddpm_kit.components.ema.base import EMAModule
-from ddpm_kit.specs.ema import LitEmaSpec
+from ddpm_kit.specs.ema.lit_ema import LitEmaSpec
 
 
 class LitEma(EMAModule):

@@ -11,7 +11,9 @@ import torch
 from torch import nn
 
 from ddpm_kit.components.ema.base import EMAModule
-from ddpm_kit.specs.ema import ConstantEmaSpec, HalfLifeEmaSpec, PowerEmaSpec
+from ddpm_kit.specs.ema.constant import ConstantEmaSpec
+from ddpm_kit.specs.ema.half_life import HalfLifeEmaSpec
+from ddpm_kit.specs.ema.power import PowerEmaSpec
 
 
 class _StepEma(EMAModule):

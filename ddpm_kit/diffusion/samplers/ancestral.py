@@ -13,7 +13,7 @@ from ddpm_kit.diffusion.samplers.common import (
     Denoiser, check_eps_defined, check_parameterization, draw_noise, initial_noise, keep_intermediate,
     run_denoiser, timestep_batch,
 )
-from ddpm_kit.specs.samplers import DDPMSamplerSpec
+from ddpm_kit.specs.samplers.ddpm import DDPMSamplerSpec
 
 
 class AncestralSampler:

@@ -14,7 +14,8 @@ from ddpm_kit.diffusion.samplers.common import (
     Denoiser, check_eps_defined, check_parameterization, draw_noise, initial_noise, keep_intermediate,
     run_denoiser, timestep_batch,
 )
-from ddpm_kit.specs.samplers import DDIMSamplerSpec, ddim_timesteps
+from ddpm_kit.specs.samplers.base import ddim_timesteps
+from ddpm_kit.specs.samplers.ddim import DDIMSamplerSpec
 
 
 def ddim_sampling_parameters(

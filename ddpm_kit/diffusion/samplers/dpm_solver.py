@@ -13,7 +13,7 @@ from ddpm_kit.diffusion.parameterization import split_output
 from ddpm_kit.diffusion.samplers.common import (
     Denoiser, check_parameterization, initial_noise, keep_intermediate, run_denoiser, timestep_batch,
 )
-from ddpm_kit.specs.samplers import DPMSolverPP2MSamplerSpec
+from ddpm_kit.specs.samplers.dpmpp_2m import DPMSolverPP2MSamplerSpec
 
 #: alpha_bar floor keeping log-SNR finite at a zero-terminal-SNR step (diffusers uses the same 2**-24).
 MIN_ALPHA_BAR = 2.0**-24

@@ -23,7 +23,7 @@ def oracle_buffers(timesteps: int) -> dict[str, torch.Tensor]:
     """
     from ddpm_kit.components.schedules import make_betas
     from ddpm_kit.diffusion.buffers import schedule_buffers
-    from ddpm_kit.specs.schedules import SqrtLinearSchedule
+    from ddpm_kit.specs.schedules.sqrt_linear import SqrtLinearSchedule
 
     return schedule_buffers(make_betas(SqrtLinearSchedule(linear_start=1e-6, linear_end=20.0 / timesteps), timesteps))
 
@@ -131,7 +131,7 @@ SAMPLER = (
 def data_items(spec: Any, ctx: Context) -> list[str]:
     """Train items hold the declared keys; the first has the declared shape, float32, finite, and matches
     the declared layout; building twice gives the same first item."""
-    from ddpm_kit.specs.data import CHANNELS_FIRST
+    from ddpm_kit.specs.data.base import CHANNELS_FIRST
 
     splits = spec.load_impl()(spec)
     if len(splits.train) == 0:

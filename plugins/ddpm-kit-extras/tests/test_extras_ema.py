@@ -7,7 +7,8 @@ import torch
 from pydantic import ValidationError
 from torch import nn
 
-from ddpm_kit.specs.ema import PowerEmaSpec, power_std_to_gamma
+from ddpm_kit.specs.ema.base import power_std_to_gamma
+from ddpm_kit.specs.ema.power import PowerEmaSpec
 from ddpm_kit_extras.ema import PostHocPowerEmaSpec, posthoc_coefficients, profile_inner_product, solve
 from ddpm_kit_extras.impl.ema import PostHocPowerEma
 from ddpm_kit_extras.posthoc import synthesize

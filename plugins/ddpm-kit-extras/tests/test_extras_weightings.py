@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ddpm_kit.specs.losses import MinSNRWeighting
+from ddpm_kit.specs.weightings.min_snr import MinSNRWeighting
 from ddpm_kit_extras.weightings import SoftMinSNRWeighting
 
 snrs = st.floats(1e-8, 1e8)

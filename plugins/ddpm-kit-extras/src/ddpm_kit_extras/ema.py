@@ -21,7 +21,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from ddpm_kit.registry import EMASpec
-from ddpm_kit.specs.ema import POWER_STD_MAX, decay_to_half_life, power_std_to_gamma
+from ddpm_kit.specs.ema.base import POWER_STD_MAX, decay_to_half_life, power_std_to_gamma
 
 Std = Annotated[float, Field(gt=0.0, lt=POWER_STD_MAX)]
 
@@ -112,5 +112,5 @@ class PostHocPowerEmaSpec(EMASpec):
         profiles (the new weights get 1 minus it)."""
         return math.fsum(x * power_decay(step, g) for x, g in zip(self.coefficients(), self.gammas()))
 
-    def half_life_steps(self, step: int) -> float | None:
+    def half_life_steps(self, step: int, batch_size: int | None = None) -> float | None:
         return decay_to_half_life(min(max(self.decay_at(step), 0.0), 1.0))

@@ -19,7 +19,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from ddpm_kit.specs.schedules import RescalableScheduleSpec
+from ddpm_kit.specs.schedules.base import RescalableScheduleSpec
 
 _IMPL = "ddpm_kit_extras.impl.schedules"
 

@@ -1,0 +1,40 @@
+"""`image_folder`: PNG/JPEG files under a folder, resized and center-cropped."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from ddpm_kit.specs.data.base import IMPL_PACKAGE, SplitDataSpec
+
+
+class ImageFolderSpec(SplitDataSpec):
+    """PNG/JPEG files under a folder (recursive), resized and center-cropped to image_size x image_size.
+
+    Shorter side resized to image_size (PIL bicubic), then center-cropped; converted to grey (L) or
+    RGB (alpha dropped); x / 127.5 - 1. With ``labels`` the class of a file is its first-level
+    sub-folder (sorted names -> 0, 1, ...). ``check_files`` opens every file's header at start-up, so
+    unreadable files are reported before training.
+    """
+
+    name: Literal["image_folder"] = "image_folder"
+    path: str = Field(min_length=1, description="folder searched recursively for .png/.jpg/.jpeg files")
+    image_size: int = Field(64, ge=1, le=16384, description="side of the square images")
+    channels: Literal[1, 3] = Field(3, description="1 = grey, 3 = RGB")
+    labels: bool = Field(False, description="class labels from first-level sub-folder names")
+    check_files: bool = Field(True, description="open every file's header at start-up (off for very large folders)")
+    impl: ClassVar[str] = f"{IMPL_PACKAGE}.image_folder:build_image_folder"
+
+    @field_validator("path")
+    @classmethod
+    def _printable_path(cls, value: str) -> str:
+        if "\x00" in value or not value.strip():
+            raise ValueError("path must be a non-blank folder path")
+        return value
+
+    def sample_shape(self) -> tuple[int, ...] | None:
+        return (self.channels, self.image_size, self.image_size)
+
+    def has_labels(self) -> bool:
+        return self.labels

@@ -1,0 +1,23 @@
+"""Beta schedules (torch-free specs). Names are contracts; CompVis names keep their CompVis meaning.
+
+| name                | betas                                             | source                              |
+|---------------------|---------------------------------------------------|-------------------------------------|
+| `linear`            | linear in sqrt(beta)                              | CompVis (diffusers `scaled_linear`) |
+| `scaled_linear`     | same as `linear` (diffusers' name)                | diffusers / Stable Diffusion        |
+| `sqrt_linear`       | linear in beta                                    | CompVis (diffusers `linear`)        |
+| `sqrt`              | sqrt of a linear ramp                             | CompVis                             |
+| `cosine`            | alpha_bar = cos^2 with offset `cosine_s`, <= 0.999 | Nichol & Dhariwal 2021 / CompVis   |
+| `squaredcos_cap_v2` | the same with s fixed at 0.008                    | diffusers / SD                      |
+| `iddpm_linear`      | linear in beta, endpoints scaled by 1000/T        | Nichol & Dhariwal 2021              |
+| `sigmoid_alphabar`  | alpha_bar follows a sigmoid in t                  | Jabri et al. 2022 (lucidrains)      |
+| `sigmoid_beta`      | beta follows a sigmoid in t                       | diffusers (GeoDiff)                 |
+| `given_betas`       | explicit list                                     | CompVis `given_betas`               |
+
+Every schedule but `given_betas` takes `zero_terminal_snr` (Lin et al. 2024). ``reference_betas`` is the
+pure-Python float64 formula (for validation); the torch float64 implementation named by ``impl`` (bitwise
+equal to upstream for the CompVis / SD schedules) is reached through ``components.schedules.make_betas``.
+``check(T)`` reports, in pure Python, the T-dependent problems that validation should refuse.
+
+One module per schedule, named like it; ``base`` holds the shared pure-Python math and base specs. A
+config imports only the module of the schedule it names.
+"""
