@@ -18,6 +18,10 @@ from ddpm_kit.registry import did_you_mean
 from ddpm_kit.specs.conditioning import CONDITIONING_KEYS, conditioning_slots
 
 TERMINAL_ALPHA_BAR_WARN = 1e-2
+#: eps-prediction without clipping: warn when x0 = (x_t - sqrt(1 - a) eps) / sqrt(a) amplifies an eps error
+#: by more than this at t = T. examples/toy2d.yaml with eps (x182) gives DDIM / DPM-Solver++ samples up to
+#: |x| = 20 where the data and ancestral samples stay below 2.4; Stable Diffusion's scaled_linear is x15.
+EPS_AMPLIFICATION_WARN = 100.0
 FLOAT32_TINY = 1.1754943508222875e-38  # smallest normal float32
 LOSS_KEYS = ("loss", "loss_simple", "loss_vlb")
 _MODES = [k for k in CONDITIONING_KEYS if k is not None]
@@ -94,10 +98,16 @@ def _check_schedule(model: ModelConfig, issues: Issues, p: str) -> None:
         issues.error(p + "beta_schedule", f"terminal alpha_bar {alpha_bar_T:.3g} underflows float32 at T = {timesteps} "
                      "(below the smallest normal number 1.18e-38, the float32 buffers lose their precision)",
                      hint="use fewer steps, smaller betas, or zero_terminal_snr")
-    elif alpha_bar_T > TERMINAL_ALPHA_BAR_WARN:
+    elif model.parameterization == "eps" and not model.clip_denoised and alpha_bar_T**-0.5 > EPS_AMPLIFICATION_WARN:
+        issues.warning(p + "clip_denoised", f"is off with eps-prediction and terminal alpha_bar {alpha_bar_T:.3g}: "
+                       "the x0 implied by an eps prediction, (x_t - sqrt(1 - a) eps) / sqrt(a), multiplies an eps "
+                       f"error by {alpha_bar_T**-0.5:,.0f} at t = T; deterministic samplers (ddim, dpmpp_2m) then "
+                       "produce far outliers",
+                       hint="use parameterization: v, or clip_denoised: true for data in [-1, 1]")
+    if alpha_bar_T > TERMINAL_ALPHA_BAR_WARN:
         issues.warning(p + "beta_schedule", f"keeps signal at t = T: alpha_bar_T = {alpha_bar_T:.3g} "
-                       f"(terminal SNR {alpha_bar_T / (1 - alpha_bar_T):.3g}); sampling starts from noise that does not "
-                       "match", hint="more timesteps, a larger linear_end, or iddpm_linear (scales with 1000/T)")
+                       f"(terminal SNR {alpha_bar_T / (1 - alpha_bar_T):.3g}); sampling starts from noise that does "
+                       "not match", hint="more timesteps, a larger linear_end, or iddpm_linear (scales with 1000/T)")
 
 
 def _check_components(model: ModelConfig, issues: Issues, p: str) -> None:

@@ -57,6 +57,20 @@ def test_terminal_alpha_bar_checks(base_config):
     assert "underflows float32" in error_paths(report_for(base_config))["model.beta_schedule"]
 
 
+def test_eps_without_clipping_warns_when_alpha_bar_T_amplifies_errors(base_config):
+    model = base_config["model"]
+    model["beta_schedule"] = "sqrt_linear"  # DDPM's linear betas at T = 1000: alpha_bar_T 4.0e-5, x157 at t = T
+    assert "model.clip_denoised" not in warning_paths(report_for(base_config))  # clipping on (the default)
+    model["clip_denoised"] = False
+    assert "multiplies an eps error by 157" in warning_paths(report_for(base_config))["model.clip_denoised"]
+    model["beta_schedule"] = "linear"  # CompVis linear: x37
+    assert "model.clip_denoised" not in warning_paths(report_for(base_config))
+    model["beta_schedule"] = {"name": "scaled_linear", "linear_start": 0.00085, "linear_end": 0.012}  # SD: x15
+    assert "model.clip_denoised" not in warning_paths(report_for(base_config))
+    model.update(beta_schedule="cosine", parameterization="v")
+    assert "model.clip_denoised" not in warning_paths(report_for(base_config))
+
+
 def test_zero_terminal_snr_needs_v(base_config):
     base_config["model"]["beta_schedule"] = {"name": "linear", "zero_terminal_snr": True}
     assert "zero terminal SNR" in error_paths(report_for(base_config))["model.parameterization"]
