@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,6 +28,7 @@ class _Discard(list):
 
 
 _QUIET: dict[str, Any] = {"warnings": _Discard()}
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -80,16 +81,22 @@ def validate_source(source: Source, overrides: Sequence[str] = (), *, strict: bo
     remap_model: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     if isinstance(data.get("model"), dict):
         data["model"], remap_model = normalize_model_section(data["model"], layout_issues)
-    config = None
-    try:
-        config = RunConfig.model_validate(data, context=_QUIET)
-    except ValidationError as exc:
-        field_issues.extend(pydantic_issues(exc, data, RunConfig))
-    if config is not None:
-        field_issues.extend(component_warnings(config))
-        check_run(config, field_issues)
+    config = _validated(RunConfig, data, field_issues, check_run)
     return _finish(source, config, (file_issues, layout_issues, field_issues), remap_top, remap_model, strict, layout,
                    overridden)
+
+
+def _validated(model: type[M], data: Any, issues: Issues, check: Callable[[M, Issues], None]) -> M | None:
+    """``model`` validated from ``data``, then its components' own warnings and the cross-field ``check``; None
+    (with the per-field problems in ``issues``) when a field is invalid."""
+    try:
+        config = model.model_validate(data, context=_QUIET)
+    except ValidationError as exc:
+        issues.extend(pydantic_issues(exc, data, model))
+        return None
+    issues.extend(component_warnings(config))
+    check(config, issues)
+    return config
 
 
 def _check_requirements(data: Any, issues: Issues) -> None:
@@ -260,14 +267,7 @@ def validate_model_kwargs(kwargs: Mapping[str, Any], *, strict: bool = False) ->
     """Validate ``DDPM(**kwargs)``: the same per-field and cross-field rules as a YAML model section."""
     given, issues = Issues(), Issues()
     section, remap = normalize_model_section(dict(kwargs), given, prefix="")
-    config = None
-    try:
-        config = ModelConfig.model_validate(section, context=_QUIET)
-    except ValidationError as exc:
-        issues.extend(pydantic_issues(exc, section, ModelConfig))
-    if config is not None:
-        issues.extend(component_warnings(config))
-        check_model(config, issues, prefix="")
+    config = _validated(ModelConfig, section, issues, lambda model, found: check_model(model, found, prefix=""))
     located = [Issue(i.path.lstrip("."), i.message, "error" if strict else i.severity, i.value, i.has_value, i.hint)
                for i in given.items]
     for issue in issues.items:
