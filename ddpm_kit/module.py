@@ -193,7 +193,7 @@ class DDPM(pl.LightningModule):
     def _randn_like(self, x: Tensor) -> Tensor:
         if self._generator is None:
             return torch.randn_like(x)
-        return torch.randn(x.shape, generator=self._generator, dtype=x.dtype).to(x.device)
+        return torch.randn(x.shape, generator=self._generator, dtype=x.dtype, device=x.device)
 
     def q_sample(self, x_start: Tensor, t: Tensor, noise: Tensor | None = None) -> Tensor:
         noise = self._randn_like(x_start) if noise is None else noise
@@ -225,14 +225,17 @@ class DDPM(pl.LightningModule):
         if self._generator is None:
             t = torch.randint(0, self.num_timesteps, (x.shape[0],), device=self.device).long()
         else:
-            t = torch.randint(0, self.num_timesteps, (x.shape[0],), generator=self._generator).to(self.device)
+            t = torch.randint(0, self.num_timesteps, (x.shape[0],), generator=self._generator, device=self.device)
         return self.p_losses(x, t, *args, **kwargs)
 
     def step_generator(self, purpose: str, *counters: int) -> torch.Generator:
-        """A CPU generator seeded from (seed, purpose, rank, counters): draws depend on where they happen,
-        never on what ran before, so resumed and DDP runs draw exactly what an uninterrupted run draws."""
+        """A generator on the module's device seeded from (seed, purpose, rank, counters): draws depend on where
+        they happen, never on what ran before, so resumed and DDP runs draw exactly what an uninterrupted run
+        draws. Drawing on the device keeps host-device copies (and the waits they imply) out of the step; a
+        GPU run therefore draws other numbers than a CPU run of the same seed, each reproducible."""
         key = repr((self.seed, purpose, int(self.global_rank), *counters)).encode()
-        return torch.Generator().manual_seed(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") >> 1)
+        seed = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") >> 1
+        return torch.Generator(device=self.device).manual_seed(seed)
 
     def get_input(self, batch: dict[str, Any], key: str) -> Tensor:
         return batches.get_input(batch, key, self.input_layout, self.channels)

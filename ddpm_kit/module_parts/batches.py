@@ -81,7 +81,8 @@ class ConditionDropout:
             if key not in batch:
                 raise BatchError(f"ucg_training names batch key {key!r}, the batch has {sorted(map(str, batch))}")
             value = torch.as_tensor(batch[key])
-            drop = torch.rand(value.shape[0], generator=generator) < entry.p  # [B]
+            device = generator.device if generator is not None else value.device
+            drop = torch.rand(value.shape[0], generator=generator, device=device) < entry.p  # [B]
             replacement = torch.as_tensor(entry.val if entry.val is not None else 0, dtype=value.dtype)
             mask = drop.to(value.device).reshape(-1, *([1] * (value.dim() - 1)))
             out[key] = torch.where(mask, replacement.to(value.device), value)
