@@ -103,6 +103,16 @@ def _build_ema(spec: Any, model: nn.Module) -> Any:
     return spec.load_impl()(spec, model, batch_size=16)
 
 
+def _trained_ema(spec: Any, steps: int) -> tuple[nn.Module, Any]:
+    """A model and its EMA after ``steps`` updates, the weights perturbed before each."""
+    model = _model(0)
+    ema = _build_ema(spec, model)
+    for step in range(1, steps + 1):
+        _perturb(model, step)
+        ema.update(step, model)
+    return model, ema
+
+
 def _perturb(model: nn.Module, seed: int) -> None:
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -156,11 +166,7 @@ def ema_fixed_point(spec: Any, ctx: Context) -> list[str]:
 
 def ema_round_trip(spec: Any, ctx: Context) -> list[str]:
     """state_dict -> load_state_dict(strict=True) into a fresh EMA gives the same shadows and the same next update."""
-    model = _model(0)
-    ema = _build_ema(spec, model)
-    for step in range(1, 6):
-        _perturb(model, step)
-        ema.update(step, model)
+    model, ema = _trained_ema(spec, 5)
     clone = _build_ema(spec, _model(1))
     clone.load_state_dict(ema.state_dict(), strict=True)
     if hasattr(ema, "last_step"):
@@ -180,11 +186,7 @@ def ema_scope_restores(spec: Any, ctx: Context) -> list[str]:
     """``ema_scope`` swaps the shadows in and restores the training weights exactly."""
     from ddpm_kit.components.ema import ema_scope
 
-    model = _model(0)
-    ema = _build_ema(spec, model)
-    for step in range(1, 4):
-        _perturb(model, step)
-        ema.update(step, model)
+    model, ema = _trained_ema(spec, 3)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     problems = []
     with ema_scope(model, ema):
