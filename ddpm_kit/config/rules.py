@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from ddpm_kit.config.errors import Issues
+from ddpm_kit.config.evaluation import check_eval, check_sampler, logged_keys
 from ddpm_kit.config.model import ModelConfig
 from ddpm_kit.config.run import RunConfig
 from ddpm_kit.registry import did_you_mean
@@ -41,8 +43,9 @@ def known_metrics(model: ModelConfig) -> list[str]:
     return names
 
 
-def check_model(model: ModelConfig, issues: Issues, prefix: str = "model") -> None:
-    """Cross-field rules of the model section (also run by ``DDPM(**kwargs)``)."""
+def check_model(model: ModelConfig, issues: Issues, prefix: str = "model", extra_metrics: Sequence[str] = ()) -> None:
+    """Cross-field rules of the model section (also run by ``DDPM(**kwargs)``); ``extra_metrics`` are the keys
+    other sections log (the ``eval`` section's ``val/fd_ema``, ...), which ``monitor`` may name."""
     p = prefix + "."
     given = model.model_fields_set
     if model.l_simple_weight == 0 and model.original_elbo_weight == 0:
@@ -68,8 +71,8 @@ def check_model(model: ModelConfig, issues: Issues, prefix: str = "model") -> No
     _check_schedule(model, issues, p)
     _check_components(model, issues, p)
     _check_backbone(model, issues, p)
-    if model.monitor is not None and model.monitor not in known_metrics(model):
-        metrics = known_metrics(model)
+    metrics = known_metrics(model) + list(extra_metrics)
+    if model.monitor is not None and model.monitor not in metrics:
         issues.error(p + "monitor", f"is never logged{did_you_mean(model.monitor, metrics)}", value=model.monitor,
                      hint=f"logged metrics: {', '.join(metrics)}")
     if model.parameterization == "x0" and model.original_elbo_weight > 0 and model.lvlb_weights == "compvis":
@@ -112,12 +115,7 @@ def _check_schedule(model: ModelConfig, issues: Issues, p: str) -> None:
 
 def _check_components(model: ModelConfig, issues: Issues, p: str) -> None:
     timesteps = effective_timesteps(model)
-    sampler = model.sampler
-    if model.parameterization not in sampler.parameterizations:
-        issues.error(p + "sampler", f"{sampler.name!r} does not support parameterization {model.parameterization!r}",
-                     hint=f"it supports {', '.join(sampler.parameterizations)}")
-    for problem in sampler.check(timesteps):
-        issues.error(p + "sampler", problem)
+    check_sampler(model.sampler, model.parameterization, timesteps, issues, p + "sampler")
     weighting = model.loss_weighting
     if model.parameterization not in weighting.parameterizations:
         issues.error(p + "loss_weighting", f"{weighting.name!r} is not defined for {model.parameterization!r}")
@@ -191,7 +189,8 @@ def _check_condition_keys(model: ModelConfig, issues: Issues, p: str) -> None:
 
 def check_run(run: RunConfig, issues: Issues) -> None:
     """Rules across sections: data against the model, plugin requirements."""
-    check_model(run.model, issues)
+    check_model(run.model, issues, extra_metrics=logged_keys(run.eval.metrics) if run.eval else ())
+    check_eval(run, effective_timesteps(run.model), issues)
     model, data = run.model, run.data
     for slot, key in model.condition_keys.used().items():
         if key not in data.keys():

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from ddpm_kit.config.evaluation import EvalConfig
 from ddpm_kit.config.model import ModelConfig, StrictModel
 from ddpm_kit.registry import DATA_SOURCES, Component, DataSpec
 
@@ -95,6 +96,7 @@ class RunConfig(StrictModel):
     optimizer: OptimizerConfig = Field(default_factory=lambda: OptimizerConfig(lr=1e-4))
     output: OutputConfig = Field(default_factory=OutputConfig)
     seed: int = Field(23, ge=0, lt=2**32, description="seed for everything (upstream main.py default 23)")
+    eval: EvalConfig | None = Field(None, description="sample-quality evaluation during training (val/fd_ema, ...)")
     on_nonfinite_loss: Literal["stop", "skip"] = Field(
         "stop", description="a NaN/inf loss stops the run naming the step and the last good checkpoint, or skips "
                             "that optimizer step (single process only)"

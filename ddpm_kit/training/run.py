@@ -101,6 +101,22 @@ def launch_rank() -> int:
     return 0
 
 
+def best_checkpoint(run: RunConfig, checkpoints: Path, has_val: bool) -> Any:
+    """The ModelCheckpoint keeping the ``save_top_k`` best by ``model.monitor`` (None when nothing is monitored).
+    A sample-quality key (``val/fd_ema``) is checked at each evaluation, the losses at each validation."""
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    from ddpm_kit.config.evaluation import logged_keys, monitor_mode
+
+    monitor = run.model.monitor
+    quality = run.eval is not None and monitor in logged_keys(run.eval.metrics)
+    if monitor is None or run.output.save_top_k == 0 or (monitor.startswith("val/") and not has_val and not quality):
+        return None
+    every = run.eval.every_n_steps if quality and run.eval is not None else None
+    return ModelCheckpoint(dirpath=checkpoints, filename="best-{step:06d}", monitor=monitor, mode=monitor_mode(monitor),
+                           save_top_k=run.output.save_top_k, auto_insert_metric_name=False, every_n_train_steps=every)
+
+
 def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequence[Any] = ()) -> TrainResult:
     """Train ``run`` into ``out_dir`` (resuming from its last.ckpt when present); ``callbacks`` are added to
     the Trainer's."""
@@ -109,6 +125,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
 
     from ddpm_kit.module import DDPM, NonFiniteLoss
     from ddpm_kit.training import callbacks as cb
+    from ddpm_kit.training.evaluation import SampleQuality
     from ddpm_kit.training.data import first_batch, train_loader, val_loader
     from ddpm_kit.training.logs import run_logger
 
@@ -133,14 +150,13 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     val_data = val_loader(splits.val, run.data.batch_size, run.data.num_workers)
     model = DDPM(run=run, input_layout=layout)
 
-    monitor = run.model.monitor if val_data is not None or not (run.model.monitor or "").startswith("val/") else None
     last_ckpt = ModelCheckpoint(dirpath=checkpoints, filename="last", save_top_k=0, save_last=True,
                                 every_n_train_steps=run.output.checkpoint_every_n_steps)
     callbacks = [last_ckpt, cb.DataPosition(train_data), *callbacks]
-    best_ckpt = None
-    if monitor is not None and run.output.save_top_k != 0:
-        best_ckpt = ModelCheckpoint(dirpath=checkpoints, filename="best-{step:06d}", monitor=monitor, mode="min",
-                                    save_top_k=run.output.save_top_k, auto_insert_metric_name=False)
+    if run.eval is not None:
+        callbacks.append(SampleQuality(run.eval, run, out_dir / "cache"))
+    best_ckpt = best_checkpoint(run, checkpoints, val_data is not None)
+    if best_ckpt is not None:
         callbacks.append(best_ckpt)
     grid_batch = first_batch(val_data or train_data, run.output.num_samples)
     grids = cb.SampleGrids(out_dir / "images", grid_batch, run.output.image_every_n_steps, run.output.num_samples,

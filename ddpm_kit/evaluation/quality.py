@@ -1,0 +1,142 @@
+"""One sample-quality evaluation: samples (drawn or read), their features, the reference, the metrics, the floor.
+
+Used by ``ddpm-kit evaluate`` and by the in-loop ``SampleQuality`` callback, so both give the same numbers for the
+same weights and seed: samples come from ``ddpm_kit.generation.generate`` (per-sample noise streams, so neither the
+batch split nor n changes the first samples), features from the extractor in eval mode, reference features from
+the run's data split (cached, keyed by the data section, the split, the extractor and its weights).
+
+The real-vs-real floor: the same metrics for ``n`` real images that are not in the reference (the training split
+against a ``val`` reference, and the other way round), so a score can be read against what real data achieves at
+this n (FD and KID are biased upwards at small n).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ddpm_kit.config.evaluation import EvalConfig
+from ddpm_kit.config.run import RunConfig
+from ddpm_kit.evaluation.errors import EvaluationError
+from ddpm_kit.evaluation.features import FeatureSet, extract_features
+from ddpm_kit.evaluation.reference import cached_reference, load_reference_npz
+from ddpm_kit.evaluation.report import evaluate_features
+
+log = logging.getLogger(__name__)
+
+#: progress(done, total, what)
+Progress = Callable[[int, int, str], None]
+
+
+def split_images(run: RunConfig, split: str) -> Tensor:
+    """The images [N, C, H, W] of one split (``train`` or ``val``) of the run's data section."""
+    splits = run.data.load_impl()(run.data)
+    dataset = splits.train if split == "train" else splits.val
+    if dataset is None or len(dataset) == 0:
+        raise EvaluationError(f"the {run.data.name} data has no {split} split (data.val_fraction is 0?)")
+    key = run.model.first_stage_key
+    return torch.stack([torch.as_tensor(dataset[i][key]) for i in range(len(dataset))]).float()
+
+
+class Evaluator:
+    """The extractor and the reference features of one ``eval`` setting, prepared once, reused at every step."""
+
+    def __init__(self, settings: EvalConfig, run: RunConfig | None, cache_dir: Path, device: torch.device,
+                 progress: Progress | None = None) -> None:
+        self.settings, self.run, self.cache_dir, self.device = settings, run, cache_dir, device
+        self.progress = progress
+        spec = settings.extractor
+        self.extractor = spec.load_impl()(spec).to(device)
+        self.reference = self.features_of_reference(settings.reference)
+        needs_train = "mem" in settings.metrics
+        self.train = self.features_of_reference("train") if needs_train and run is not None else None
+        if needs_train and self.train is None:
+            raise EvaluationError("mem (memorisation) compares samples with the training images: give --config "
+                                  "RUN.yaml (or a checkpoint) whose data section holds them")
+
+    def features_of_reference(self, reference: str) -> FeatureSet:
+        spec = self.settings.extractor
+        if reference not in ("train", "val"):
+            return load_reference_npz(Path(reference), spec.feature_dim())
+        assert self.run is not None
+        data = self.run.data.model_dump(mode="json")
+        return cached_reference(
+            self.cache_dir, data=data, split=reference, extractor=spec.model_dump(mode="json"),
+            weights=spec.weights_identity(),
+            compute=lambda: self.features(split_images(self.run, reference), f"{reference} features"))
+
+    def features(self, images: Tensor, what: str = "features") -> FeatureSet:
+        report = None if self.progress is None else (lambda done, total: self.progress(done, total, what))
+        return extract_features(self.extractor, images, batch_size=256, device=self.device, progress=report)
+
+    def score_images(self, images: Tensor) -> dict[str, float]:
+        """The metrics of these images [N, C, H, W] in [-1, 1]."""
+        spec = self.settings.extractor
+        problems = spec.check_input(*images.shape[1:]) if images.dim() == 4 else [f"{list(images.shape)}: not images"]
+        if problems:
+            raise EvaluationError(f"samples of shape {list(images.shape[1:])}: " + "; ".join(problems))
+        features = self.features(images, "sample features")
+        return evaluate_features(features, self.reference, self.settings.metrics, train=self.train,
+                                 seed=self.settings.seed)
+
+    def sample(self, module: Any) -> Tensor:
+        """``n`` samples [n, C, H, W] of the module's current weights (as ``ddpm-kit sample`` draws them)."""
+        from ddpm_kit.generation import generate
+
+        spec = self.settings.sampler or module.cfg.sampler
+        samples, _ = generate(module, self.settings.n, sampler=spec, seed=self.settings.seed,
+                              batch_size=self.settings.batch_size)
+        return samples
+
+    def score_module(self, module: Any) -> dict[str, float]:
+        return self.score_images(self.sample(module))
+
+    def floor(self) -> tuple[dict[str, float], int]:
+        """The metrics of real images outside the reference, at this n when the data has that many."""
+        if self.run is None or self.settings.reference not in ("train", "val"):
+            return {}, 0
+        other = "train" if self.settings.reference == "val" else "val"
+        images = split_images(self.run, other)[: self.settings.n]
+        metrics = [m for m in self.settings.metrics if m != "mem"]
+        scores = evaluate_features(self.features(images, f"{other} features (floor)"), self.reference, metrics,
+                                   train=None, seed=self.settings.seed)
+        return scores, len(images)
+
+
+def read_samples(path: Path) -> Tensor:
+    """The ``samples`` array [N, C, H, W] of an .npz written by ``ddpm-kit sample --npz``; checked."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "samples" not in archive.files:
+                raise EvaluationError(f"{path}: has no 'samples' array (its arrays: {', '.join(archive.files)})")
+            array = archive["samples"]
+    except (OSError, ValueError) as exc:
+        raise EvaluationError(f"{path}: not a readable .npz ({exc})") from None
+    if array.ndim != 4 or array.shape[0] < 2:
+        raise EvaluationError(f"{path}: 'samples' has shape {list(array.shape)}; expected [N >= 2, C, H, W]")
+    if not np.issubdtype(array.dtype, np.floating) or not np.isfinite(array).all():
+        raise EvaluationError(f"{path}: 'samples' must be finite floats in [-1, 1] (dtype {array.dtype})")
+    return torch.from_numpy(array.astype(np.float32))
+
+
+def evaluate_request(module: Any, run: RunConfig | None, settings: EvalConfig, *, samples_file: Path | None,
+                     cache_dir: Path, device: torch.device, progress: Progress | None = None) -> dict[str, Any]:
+    """What ``ddpm-kit evaluate`` prints: the metrics of the samples, the real-vs-real floor, what was compared."""
+    evaluator = Evaluator(settings, run, cache_dir, device, progress)
+    if samples_file is not None:
+        images, source, sampler = read_samples(samples_file), str(samples_file), None
+    else:
+        images, source = evaluator.sample(module), "checkpoint"
+        sampler = (settings.sampler or module.cfg.sampler).model_dump(mode="json")
+    scores = evaluator.score_images(images)
+    floor, floor_n = evaluator.floor()
+    return {"source": source, "n": len(images), "sampler": sampler, "seed": settings.seed,
+            "extractor": settings.extractor.name, "reference": settings.reference,
+            "reference_n": len(evaluator.reference.features), "metrics": scores, "floor": floor, "floor_n": floor_n}
