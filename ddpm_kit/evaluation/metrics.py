@@ -33,20 +33,26 @@ def feature_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mu, centred.T @ centred / (f.shape[0] - 1)
 
 
+def _clip_rounding(values: np.ndarray) -> np.ndarray:
+    """Eigenvalues of a symmetric PSD matrix with those at rounding level, l <= D eps max|l| (negative ones
+    included), set to 0: they are noise of a singular matrix, and their square roots would not be small."""
+    tol = len(values) * np.finfo(np.float64).eps * max(float(np.abs(values).max(initial=0.0)), 0.0)
+    return np.where(values > tol, values, 0.0)
+
+
 def sqrtm_psd(matrix: np.ndarray) -> np.ndarray:
-    """Symmetric square root A^1/2 of a symmetric PSD matrix: A = V diag(l) V^T -> V diag(sqrt(max(l, 0))) V^T.
-    Eigenvalues that rounding makes slightly negative (singular A) are clipped to 0, so no NaN appears."""
+    """Symmetric square root A^1/2 of a symmetric PSD matrix: A = V diag(l) V^T -> V diag(sqrt(l)) V^T, with
+    rounding-level and negative eigenvalues of a singular A set to 0 (``_clip_rounding``), so no NaN appears."""
     values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
-    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    return (vectors * np.sqrt(_clip_rounding(values))) @ vectors.T
 
 
 def trace_sqrt_product(sigma_1: np.ndarray, sigma_2: np.ndarray) -> float:
     """tr((S1 S2)^1/2) = tr((S1^1/2 S2 S1^1/2)^1/2) = sum_i sqrt(l_i), l_i the eigenvalues of the symmetric
-    PSD matrix S1^1/2 S2 S1^1/2 (similar to S1 S2), tiny negative rounding clipped to 0."""
+    PSD matrix S1^1/2 S2 S1^1/2 (similar to S1 S2), rounding-level ones set to 0 (``_clip_rounding``)."""
     root_1 = sqrtm_psd(sigma_1)
     inner = root_1 @ sigma_2 @ root_1
-    values = np.linalg.eigvalsh((inner + inner.T) / 2)
-    return float(np.sqrt(np.clip(values, 0.0, None)).sum())
+    return float(np.sqrt(_clip_rounding(np.linalg.eigvalsh((inner + inner.T) / 2))).sum())
 
 
 def frechet_distance(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
