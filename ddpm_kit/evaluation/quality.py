@@ -24,7 +24,7 @@ from ddpm_kit.config.evaluation import EvalConfig
 from ddpm_kit.config.run import RunConfig
 from ddpm_kit.evaluation.errors import EvaluationError
 from ddpm_kit.evaluation.features import FeatureSet, extract_features
-from ddpm_kit.evaluation.reference import cached_reference, load_reference_npz
+from ddpm_kit.evaluation.reference import ReferenceStats, cache_key, cached_reference, load_reference
 from ddpm_kit.evaluation.report import evaluate_features
 
 log = logging.getLogger(__name__)
@@ -59,16 +59,16 @@ class Evaluator:
             raise EvaluationError("mem (memorisation) compares samples with the training images: give --config "
                                   "RUN.yaml (or a checkpoint) whose data section holds them")
 
-    def features_of_reference(self, reference: str) -> FeatureSet:
+    def features_of_reference(self, reference: str) -> ReferenceStats:
         spec = self.settings.extractor
         if reference not in ("train", "val"):
-            return load_reference_npz(Path(reference), spec.feature_dim())
-        assert self.run is not None
-        data = self.run.data.model_dump(mode="json")
-        return cached_reference(
-            self.cache_dir, data=data, split=reference, extractor=spec.model_dump(mode="json"),
-            weights=spec.weights_identity(),
-            compute=lambda: self.features(split_images(self.run, reference), f"{reference} features"))
+            return load_reference(Path(reference), spec.feature_dim())
+        run = self.run
+        assert run is not None
+        key = cache_key(run.data.model_dump(mode="json"), reference, spec.model_dump(mode="json"),
+                        spec.weights_identity())
+        return cached_reference(self.cache_dir, key, lambda: self.features(split_images(run, reference),
+                                                                           f"{reference} features"), spec.feature_dim())
 
     def features(self, images: Tensor, what: str = "features") -> FeatureSet:
         report = None if self.progress is None else (lambda done, total: self.progress(done, total, what))
@@ -81,8 +81,9 @@ class Evaluator:
         if problems:
             raise EvaluationError(f"samples of shape {list(images.shape[1:])}: " + "; ".join(problems))
         features = self.features(images, "sample features")
-        return evaluate_features(features, self.reference, self.settings.metrics, train=self.train,
-                                 seed=self.settings.seed)
+        return evaluate_features(features.features, self.reference, self.settings.metrics,
+                                 train_feats=None if self.train is None else self.train.features,
+                                 seed=self.settings.seed, sample_probs=features.probs)
 
     def sample(self, module: Any) -> Tensor:
         """``n`` samples [n, C, H, W] of the module's current weights (as ``ddpm-kit sample`` draws them)."""
@@ -103,8 +104,9 @@ class Evaluator:
         other = "train" if self.settings.reference == "val" else "val"
         images = split_images(self.run, other)[: self.settings.n]
         metrics = [m for m in self.settings.metrics if m != "mem"]
-        scores = evaluate_features(self.features(images, f"{other} features (floor)"), self.reference, metrics,
-                                   train=None, seed=self.settings.seed)
+        real = self.features(images, f"{other} features (floor)")
+        scores = evaluate_features(real.features, self.reference, metrics, seed=self.settings.seed,
+                                   sample_probs=real.probs)
         return scores, len(images)
 
 
