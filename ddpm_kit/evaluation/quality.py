@@ -33,6 +33,20 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 
+#: samples are clamped to [-1, 1] (as when written as images); beyond this they are taken for another scaling
+SAMPLE_RANGE_LIMIT = 2.0
+
+
+def as_image_range(samples: Tensor, source: str) -> Tensor:
+    """Samples clamped to [-1, 1], the range the reference images have (a sampler's last step may overshoot it
+    slightly); values beyond +-2 are an error (another scaling, e.g. [0, 255])."""
+    peak = float(samples.abs().max())
+    if peak > SAMPLE_RANGE_LIMIT:
+        raise EvaluationError(f"{source}: samples reach |x| = {peak:.4g}; expected images in [-1, 1] "
+                              "(x / 127.5 - 1 for 0..255 pixels)")
+    return samples.clamp(-1.0, 1.0)
+
+
 def split_images(run: RunConfig, split: str) -> Tensor:
     """The images [N, C, H, W] of one split (``train`` or ``val``) of the run's data section."""
     splits = run.data.load_impl()(run.data)
@@ -92,7 +106,7 @@ class Evaluator:
         spec = self.settings.sampler or module.cfg.sampler
         samples, _ = generate(module, self.settings.n, sampler=spec, seed=self.settings.seed,
                               batch_size=self.settings.batch_size)
-        return samples
+        return as_image_range(samples, "the model's samples")
 
     def score_module(self, module: Any) -> dict[str, float]:
         return self.score_images(self.sample(module))
@@ -125,7 +139,7 @@ def read_samples(path: Path) -> Tensor:
         raise EvaluationError(f"{path}: 'samples' has shape {list(array.shape)}; expected [N >= 2, C, H, W]")
     if not np.issubdtype(array.dtype, np.floating) or not np.isfinite(array).all():
         raise EvaluationError(f"{path}: 'samples' must be finite floats in [-1, 1] (dtype {array.dtype})")
-    return torch.from_numpy(array.astype(np.float32))
+    return as_image_range(torch.from_numpy(array.astype(np.float32)), str(path))
 
 
 def evaluate_request(module: Any, run: RunConfig | None, settings: EvalConfig, *, samples_file: Path | None,

@@ -10,6 +10,7 @@
 | sampler       | ``ddpm_kit.samplers``          | ``impl(spec)``: object with ``sample(...)`` (see samplers)      |
 | data          | ``ddpm_kit.data``              | ``impl(spec) -> DataSplits`` (train / val datasets)             |
 | lr_schedule   | ``ddpm_kit.lr_schedules``      | ``impl(spec) -> Callable[[step], multiplier]``                  |
+| feature_extractor | ``ddpm_kit.feature_extractors`` | ``impl(spec) -> nn.Module``: images -> (features, probs)    |
 
 Everything in this module is torch-free: the bases declare pure-Python hooks that the
 config layer uses for cross-field checks before any compute starts.
@@ -149,6 +150,31 @@ class LRScheduleSpec(Spec):
         raise NotImplementedError
 
 
+class FeatureExtractorSpec(Spec):
+    """A frozen network mapping images [B, C, H, W] in [-1, 1] to features [B, D] (and class probabilities [B, K]
+    where it has classes), for sample-quality metrics. ``impl(spec)`` returns an ``nn.Module`` that stays in eval
+    mode, whose ``forward(images) -> (features, probs or None)`` is deterministic and independent of the batch it
+    is called with. The spec declares, in pure Python, what images it takes and how it adapts them."""
+
+    kind: ClassVar[str] = "feature_extractor"
+
+    def feature_dim(self) -> int:
+        """D, the length of one feature vector."""
+        raise NotImplementedError
+
+    def num_classes(self) -> int | None:
+        """K when the extractor gives class probabilities, else None."""
+        return None
+
+    def check_input(self, channels: int, height: int, width: int) -> list[str]:
+        """Problems with images of this shape (empty when the extractor takes them, after its own resizing)."""
+        return []
+
+    def weights_identity(self) -> str:
+        """What identifies the weights (a file's sha256), for caches of reference features."""
+        return ""
+
+
 SCHEDULES: Registry[ScheduleSpec] = Registry("schedule", ScheduleSpec, "ddpm_kit.schedules", "beta schedule")
 LOSSES: Registry[LossSpec] = Registry("loss", LossSpec, "ddpm_kit.losses", "element-wise loss")
 WEIGHTINGS: Registry[WeightingSpec] = Registry("weighting", WeightingSpec, "ddpm_kit.weightings", "loss weighting")
@@ -160,8 +186,13 @@ LR_SCHEDULES: Registry[LRScheduleSpec] = Registry(
     "lr_schedule", LRScheduleSpec, "ddpm_kit.lr_schedules", "learning-rate schedule"
 )
 
+FEATURE_EXTRACTORS: Registry[FeatureExtractorSpec] = Registry(
+    "feature_extractor", FeatureExtractorSpec, "ddpm_kit.feature_extractors", "feature extractor"
+)
+
 REGISTRIES: dict[str, Registry] = {
-    r.kind: r for r in (SCHEDULES, LOSSES, WEIGHTINGS, BACKBONES, EMAS, SAMPLERS, DATA_SOURCES, LR_SCHEDULES)
+    r.kind: r for r in (SCHEDULES, LOSSES, WEIGHTINGS, BACKBONES, EMAS, SAMPLERS, DATA_SOURCES, LR_SCHEDULES,
+                        FEATURE_EXTRACTORS)
 }
 
 

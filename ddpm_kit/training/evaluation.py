@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
+import torch
 
 from ddpm_kit.config.evaluation import EvalConfig
 from ddpm_kit.config.run import RunConfig
@@ -36,8 +37,12 @@ class SampleQuality(pl.Callback):
         self._last = step
         scores = self.score(module) if trainer.is_global_zero else None
         scores = trainer.strategy.broadcast(scores, src=0)
-        for key, value in scores.items():
-            module.log(f"val/{key}_ema", value, on_step=True, on_epoch=False, prog_bar=key == "fd", sync_dist=False)
+        metrics = {f"val/{key}_ema": float(value) for key, value in scores.items()}
+        # straight to the loggers at this step (self.log in a batch hook would repeat the value at later steps),
+        # and into callback_metrics, where ModelCheckpoint (run after this callback) reads its monitor
+        for logger in trainer.loggers:
+            logger.log_metrics(metrics, step=step)
+        trainer.callback_metrics.update({key: torch.tensor(value, dtype=torch.float64) for key, value in metrics.items()})
 
     def score(self, module: Any) -> dict[str, float]:
         """The scores of the module's EMA weights (its training weights when it has no EMA)."""
