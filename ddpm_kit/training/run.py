@@ -111,6 +111,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     from ddpm_kit.training import callbacks as cb
     from ddpm_kit.training.data import first_batch, train_loader, val_loader
     from ddpm_kit.training.logs import run_logger
+    from ddpm_kit.training.progress import StepProgress, quiet_lightning
 
     out_dir = Path(out_dir)
     prepare_out_dir(out_dir)
@@ -147,8 +148,12 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
                            run.seed)
     callbacks.append(grids)
     logger = run_logger(run.output.logger, out_dir, start_step)
+    kwargs = trainer_kwargs(run)
+    if kwargs.pop("enable_progress_bar", True):  # ddpm-kit's step display replaces Lightning's per-epoch bar
+        callbacks.append(StepProgress())
+    quiet_lightning()
     trainer = pl.Trainer(default_root_dir=out_dir, logger=logger, callbacks=callbacks, use_distributed_sampler=False,
-                         enable_model_summary=False, **trainer_kwargs(run))
+                         enable_model_summary=False, enable_progress_bar=False, **kwargs)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
