@@ -109,7 +109,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
 
     from ddpm_kit.module import DDPM, NonFiniteLoss
     from ddpm_kit.training import callbacks as cb
-    from ddpm_kit.training.data import first_batch, train_loader, val_loader
+    from ddpm_kit.training.data import first_batch, loader_options, on_gpu, train_loader, val_loader
     from ddpm_kit.training.logs import run_logger
     from ddpm_kit.training.progress import StepProgress, quiet_lightning
 
@@ -130,8 +130,10 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     pl.seed_everything(run.seed, workers=True, verbose=False)
     splits = run.data.load_impl()(run.data)
     layout = {"channels_first": "channels_first", "vector": "vector"}[splits.layout]
-    train_data = train_loader(splits.train, run.data.batch_size, run.data.num_workers, run.seed)
-    val_data = val_loader(splits.val, run.data.batch_size, run.data.num_workers)
+    options = loader_options(run.data.num_workers, run.data.pin_memory, run.data.persistent_workers,
+                             on_gpu(run.trainer.accelerator))
+    train_data = train_loader(splits.train, run.data.batch_size, run.data.num_workers, run.seed, **options)
+    val_data = val_loader(splits.val, run.data.batch_size, run.data.num_workers, **options)
     model = DDPM(run=run, input_layout=layout)
 
     monitor = run.model.monitor if val_data is not None or not (run.model.monitor or "").startswith("val/") else None
