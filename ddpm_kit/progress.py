@@ -4,7 +4,7 @@
 terminal (and with ``rich`` importable) it draws one bar (done/total, rate, ETA, a short line of figures),
 elsewhere it writes a line such as ``step 300/3000 (10%) 5.2 it/s ETA 8m40s loss 0.0412`` every
 ``every_percent`` per cent or ``every_seconds`` seconds, whichever comes first, and at the end, so CI logs
-stay readable. ``reporter.callback`` is the ``Callable[[int, int], None]`` (done, total) that sampling
+stay readable. ``CallbackProgress`` is the ``Callable[[int, int], None]`` (done, total) that sampling
 loops take. Output goes to stderr (where logs go), so data written to stdout stays clean.
 """
 
@@ -118,6 +118,20 @@ def open_progress(total: int, unit: str = "step", stream: IO[str] | None = None,
     return PlainProgress(total, unit, stream, initial)
 
 
-def callback_for(reporter: Reporter) -> ProgressCallback:
-    """The ``(done, total)`` callback a sampling loop calls, forwarding ``done`` to ``reporter``."""
-    return lambda done, total: reporter.update(done)
+class CallbackProgress:
+    """A ``(done, total)`` callback (what sampling loops take) drawing progress; it opens at the first
+    call, when ``total`` is known. ``close()`` when the loop is over (also after an error)."""
+
+    def __init__(self, unit: str, stream: IO[str] | None = None) -> None:
+        self.unit, self.stream = unit, stream
+        self.reporter: Reporter | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.reporter is None:
+            self.reporter = open_progress(total, self.unit, self.stream)
+        self.reporter.update(done)
+
+    def close(self) -> None:
+        if self.reporter is not None:
+            self.reporter.close()
+            self.reporter = None
