@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import importlib
 
-BENCHMARKS = ["validate_latency", "train_overhead", "backbone_speed", "sampler_overhead", "digits_quality"]
+BENCHMARKS = ["validate_latency", "train_overhead", "backbone_speed", "sampler_overhead", "digits_quality",
+              "data_throughput"]
 
 
 def main() -> None:

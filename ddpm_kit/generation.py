@@ -12,6 +12,7 @@ from ddpm_kit.config import ConfigError
 from ddpm_kit.config.errors import Issue
 from ddpm_kit.diffusion.samplers.common import PerSampleNoise
 from ddpm_kit.module_parts import sampling
+from ddpm_kit.progress import ProgressCallback
 
 LABEL_MODES = ("adm",)  # conditioning modes whose only condition is the class label
 
@@ -54,19 +55,29 @@ def sampler_from(module: Any, name: str | None = None, **params: Any) -> Any:
 
 
 class _ChunkedNetwork:
-    """The module, with ``apply_model`` evaluated ``chunk`` samples at a time (everything else forwarded)."""
+    """The module, with ``apply_model`` evaluated ``chunk`` samples at a time (everything else forwarded).
 
-    def __init__(self, module: Any, chunk: int) -> None:
+    With ``progress`` and ``steps`` (network evaluations of the sampler), ``progress(done, total)`` is
+    called after every chunk: total = steps x chunks per evaluation (known at the first evaluation, which
+    sees the whole batch, guidance's doubled batch included)."""
+
+    def __init__(self, module: Any, chunk: int, progress: ProgressCallback | None = None, steps: int = 0) -> None:
         self._module, self._chunk = module, chunk
+        self._progress, self._steps, self._done, self._total = progress, steps, 0, 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._module, name)
 
     def apply_model(self, x: Tensor, t: Tensor, cond: dict[str, Any] | None = None) -> Tensor:
         outputs = []
+        if not self._total:
+            self._total = self._steps * -(-x.shape[0] // self._chunk)
         for start in range(0, x.shape[0], self._chunk):
             part = slice(start, start + self._chunk)
             outputs.append(self._module.apply_model(x[part], t[part], _slice_conditions(cond, part)))
+            self._done += 1
+            if self._progress is not None:
+                self._progress(min(self._done, self._total), self._total)
         return torch.cat(outputs)  # [B, ...]
 
 
@@ -78,8 +89,10 @@ def _slice_conditions(cond: dict[str, Any] | None, part: slice) -> dict[str, Any
 
 @torch.no_grad()
 def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_size: int | None = None,
-             labels: Tensor | None = None, guidance_scale: float | None = None) -> tuple[Tensor, Tensor | None]:
-    """(samples [n, ...] on the CPU, class labels [n] or None), reproducible from ``seed``.
+             labels: Tensor | None = None, guidance_scale: float | None = None,
+             progress: ProgressCallback | None = None) -> tuple[Tensor, Tensor | None]:
+    """(samples [n, ...] on the CPU, class labels [n] or None), reproducible from ``seed``; ``progress(done,
+    total)`` is called after each network evaluation of a batch (total = sampler steps x batches).
 
     Design: every sample has its own noise stream seeded from (seed, index) (``PerSampleNoise``), for x_T
     and for every step, so the first 8 samples of ``--n 16`` are the samples of ``--n 8``; ``batch_size``
@@ -92,7 +105,7 @@ def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_s
     spec = sampler if sampler is not None else module.cfg.sampler
     if label_conditioned(module) and labels is None:
         labels = sampling.default_labels(module, n, torch.Generator().manual_seed(derived_seed(seed, "labels")))
-    network = _ChunkedNetwork(module, batch_size or n)
+    network = _ChunkedNetwork(module, batch_size or n, progress, spec.num_steps(module.num_timesteps))
     generator = PerSampleNoise(seed, n)
     samples, _ = sampling.sample(network, n, sampler=spec.load_impl()(spec), generator=generator, labels=labels,
                                  guidance_scale=guidance_scale, use_ema=False)

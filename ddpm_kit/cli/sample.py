@@ -159,12 +159,17 @@ def sample(
     module.to(target)
     typer.echo(f"sampling {n} from {checkpoint} ({module.sampling_weights} weights) with {spec.name} "
                f"({spec.num_steps(module.num_timesteps)} steps), seed {seed}")
+    from ddpm_kit.progress import CallbackProgress
+
+    progress = CallbackProgress("network evaluations")
     try:
         samples, labels = generate(module, n, sampler=spec, seed=seed, batch_size=batch_size, labels=labels,
-                                   guidance_scale=guidance)
+                                   guidance_scale=guidance, progress=progress)
     except torch.cuda.OutOfMemoryError:
         raise UserError(f"out of device memory at a network batch of {batch_size or n}: use a smaller "
                         f"--batch-size") from None
+    finally:
+        progress.close()
     write_outputs(samples, labels, out, npz, f"{spec.name}, seed {seed}")
 
 

@@ -131,6 +131,10 @@ class DataSpec(Spec):
     kind: ClassVar[str] = "data"
     batch_size: int = Field(128, ge=1, description="samples per batch on each device")
     num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
+    pin_memory: bool | None = Field(None, description="page-locked batches for faster host-to-GPU copies "
+                                                      "(None: on when training on a GPU)")
+    persistent_workers: bool | None = Field(None, description="keep DataLoader workers between epochs "
+                                                              "(None: on when num_workers > 0)")
 
     def sample_shape(self) -> tuple[int, ...] | None:
         """Shape of one sample of the first-stage key (C, H, W) or (D,), when known without reading data."""

@@ -43,16 +43,25 @@ class StreamSampler(Sampler[int]):
             yield self.index_at(self.position(consumed))
 
 
-def train_loader(dataset: Dataset, batch_size: int, num_workers: int, seed: int) -> DataLoader:
+def loader_options(num_workers: int, pin_memory: bool | None, persistent_workers: bool | None,
+                   on_gpu: bool) -> dict[str, Any]:
+    """``pin_memory`` and ``persistent_workers`` of the run's DataLoaders; ``None`` picks the default: pinned memory on a GPU, persistent workers when
+    there are workers (a new epoch then does not start them again)."""
+    persistent = num_workers > 0 if persistent_workers is None else persistent_workers and num_workers > 0
+    return {"pin_memory": on_gpu if pin_memory is None else pin_memory, "persistent_workers": persistent}
+
+
+def train_loader(dataset: Dataset, batch_size: int, num_workers: int, seed: int, **options: Any) -> DataLoader:
+    """The training loader; ``options`` are ``loader_options``' (pin_memory, persistent_workers)."""
     sampler = StreamSampler(len(dataset), seed)  # type: ignore[arg-type]
-    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=num_workers, drop_last=True,
-                      persistent_workers=False)
+    options = {"persistent_workers": False, **options, "num_workers": num_workers}
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=True, **options)
 
 
-def val_loader(dataset: Dataset | None, batch_size: int, num_workers: int) -> DataLoader | None:
+def val_loader(dataset: Dataset | None, batch_size: int, num_workers: int, **options: Any) -> DataLoader | None:
     if dataset is None or len(dataset) == 0:  # type: ignore[arg-type]
         return None
-    return DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False, **{**options, "num_workers": num_workers})
 
 
 def first_batch(loader: DataLoader, count: int) -> dict[str, Any]:
@@ -60,3 +69,8 @@ def first_batch(loader: DataLoader, count: int) -> dict[str, Any]:
     dataset = loader.dataset
     items = [dataset[i] for i in range(min(count, len(dataset)))]  # type: ignore[arg-type]
     return {key: torch.stack([torch.as_tensor(item[key]) for item in items]) for key in items[0]}
+
+
+def on_gpu(accelerator: str) -> bool:
+    """Whether a run with this ``trainer.accelerator`` trains on a CUDA GPU."""
+    return accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())

@@ -125,9 +125,10 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
 
     from ddpm_kit.module import DDPM, NonFiniteLoss
     from ddpm_kit.training import callbacks as cb
+    from ddpm_kit.training.data import first_batch, loader_options, on_gpu, train_loader, val_loader
     from ddpm_kit.training.evaluation import SampleQuality
-    from ddpm_kit.training.data import first_batch, train_loader, val_loader
     from ddpm_kit.training.logs import run_logger
+    from ddpm_kit.training.progress import StepProgress, quiet_lightning
 
     out_dir = Path(out_dir)
     prepare_out_dir(out_dir)
@@ -146,8 +147,10 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     pl.seed_everything(run.seed, workers=True, verbose=False)
     splits = run.data.load_impl()(run.data)
     layout = {"channels_first": "channels_first", "vector": "vector"}[splits.layout]
-    train_data = train_loader(splits.train, run.data.batch_size, run.data.num_workers, run.seed)
-    val_data = val_loader(splits.val, run.data.batch_size, run.data.num_workers)
+    options = loader_options(run.data.num_workers, run.data.pin_memory, run.data.persistent_workers,
+                             on_gpu(run.trainer.accelerator))
+    train_data = train_loader(splits.train, run.data.batch_size, run.data.num_workers, run.seed, **options)
+    val_data = val_loader(splits.val, run.data.batch_size, run.data.num_workers, **options)
     model = DDPM(run=run, input_layout=layout)
 
     last_ckpt = ModelCheckpoint(dirpath=checkpoints, filename="last", save_top_k=0, save_last=True,
@@ -163,8 +166,12 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
                            run.seed)
     callbacks.append(grids)
     logger = run_logger(run.output.logger, out_dir, start_step)
+    kwargs = trainer_kwargs(run)
+    if kwargs.pop("enable_progress_bar", True):  # ddpm-kit's step display replaces Lightning's per-epoch bar
+        callbacks.append(StepProgress())
+    quiet_lightning()
     trainer = pl.Trainer(default_root_dir=out_dir, logger=logger, callbacks=callbacks, use_distributed_sampler=False,
-                         enable_model_summary=False, **trainer_kwargs(run))
+                         enable_model_summary=False, enable_progress_bar=False, **kwargs)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")

@@ -179,10 +179,12 @@ def test_image_folder_truncated_file_named_on_read(tmp_path):
     data = (tmp_path / "a.png").read_bytes()
     write_image(tmp_path / "b.png", size=(64, 64))
     (tmp_path / "b.png").write_bytes(data[: len(data) // 2])  # the header is intact, the pixels are not
-    splits = build(ImageFolderSpec(path=str(tmp_path), image_size=8, val_fraction=0.0))
+    splits = build(ImageFolderSpec(path=str(tmp_path), image_size=8, val_fraction=0.0, cache=False))
     assert splits.train[0]["image"].shape == (3, 8, 8)
     with pytest.raises(DataSourceError, match="b.png"):
         splits.train[1]
+    with pytest.raises(DataSourceError, match="b.png"):  # with the cache (default) it stops at start-up
+        build(ImageFolderSpec(path=str(tmp_path), image_size=8, val_fraction=0.0, cache_dir=str(tmp_path / "c")))
 
 
 def test_image_folder_refuses_16_bit_images_and_loose_files_with_labels(tmp_path):

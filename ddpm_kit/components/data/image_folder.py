@@ -1,4 +1,5 @@
-"""PNG/JPEG files under a folder, decoded lazily to [C, S, S] float32 in [-1, 1].
+"""PNG/JPEG files under a folder as [C, S, S] float32 in [-1, 1]: decoded once into a uint8 cache
+(``image_cache``, the default) or on every access (``cache: false``).
 
 Missing or empty folders and unreadable files raise ``DataSourceError`` naming the path; with
 ``check_files`` every header is opened while building, so a corrupt file stops the run at
@@ -16,6 +17,7 @@ from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
 from ddpm_kit.components.data.base import DataSourceError, DataSplits, split_indices
+from ddpm_kit.components.data.image_cache import cached_pixels
 from ddpm_kit.specs.data.base import CHANNELS_FIRST
 from ddpm_kit.specs.data.image_folder import ImageFolderSpec
 
@@ -87,11 +89,33 @@ def resize_center_crop(image: Image.Image, size: int) -> Image.Image:
     return image.crop((left, top, left + size, top + size))
 
 
+def decode(path: Path, mode: str, size: int) -> np.ndarray:
+    """``path`` as [C, size, size] uint8 (resized, center-cropped, converted to ``mode``); errors name the file."""
+    try:
+        with Image.open(path) as image:
+            if image.mode not in EIGHT_BIT_MODES:
+                raise ValueError(f"PIL mode {image.mode!r} is not 8-bit")
+            image = resize_center_crop(image.convert(mode), size)
+            pixels = np.asarray(image, dtype=np.uint8)  # [S, S] or [S, S, 3]
+    except READ_ERRORS as exc:
+        raise _unreadable(path, exc) from exc
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]  # [S, S, 1]
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1))  # [C, S, S]
+
+
+def to_model_range(pixels: np.ndarray) -> Tensor:
+    """uint8 [C, S, S] -> float32 x / 127.5 - 1 in [-1, 1]."""
+    return torch.from_numpy(np.array(pixels, dtype=np.uint8)).to(torch.float32) / 127.5 - 1.0
+
+
 class ImageFolderDataset(Dataset):
-    """Items ``{image_key: [C, S, S] float32 in [-1, 1]}`` (+ ``label_key`` int64) decoded on access."""
+    """Items ``{image_key: [C, S, S] float32 in [-1, 1]}`` (+ ``label_key`` int64), decoded on access or read
+    from a decoded cache (``cache``: the ``.npy`` path, memory-mapped lazily in each worker)."""
 
     def __init__(
-        self, spec: ImageFolderSpec, files: list[Path], labels: list[int] | None, classes: list[str] | None = None
+        self, spec: ImageFolderSpec, files: list[Path], labels: list[int] | None, classes: list[str] | None = None,
+        cache: Path | None = None,
     ) -> None:
         self.files = files
         self.labels = labels
@@ -100,26 +124,27 @@ class ImageFolderDataset(Dataset):
         self.label_key = spec.label_key
         self.size = spec.image_size
         self.mode = "L" if spec.channels == 1 else "RGB"
+        self.cache = cache
+        self._pixels: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.files)
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_pixels": None}  # workers map the cache themselves, never pickle its pixels
+
     def load(self, path: Path) -> Tensor:
-        try:
-            with Image.open(path) as image:
-                if image.mode not in EIGHT_BIT_MODES:
-                    raise ValueError(f"PIL mode {image.mode!r} is not 8-bit")
-                image = resize_center_crop(image.convert(self.mode), self.size)
-                pixels = np.asarray(image, dtype=np.uint8)  # [S, S] or [S, S, 3]
-        except READ_ERRORS as exc:
-            raise _unreadable(path, exc) from exc
-        if pixels.ndim == 2:
-            pixels = pixels[:, :, None]  # [S, S, 1]
-        tensor = torch.from_numpy(pixels.transpose(2, 0, 1).copy())  # [C, S, S] uint8
-        return tensor.to(torch.float32) / 127.5 - 1.0
+        return to_model_range(decode(path, self.mode, self.size))
+
+    def pixels(self, index: int) -> np.ndarray:
+        if self.cache is None:
+            return decode(self.files[index], self.mode, self.size)
+        if self._pixels is None:
+            self._pixels = np.load(self.cache, mmap_mode="r")
+        return self._pixels[index]
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
-        item = {self.image_key: self.load(self.files[index])}
+        item = {self.image_key: to_model_range(self.pixels(index))}
         if self.labels is not None:
             item[self.label_key] = torch.tensor(self.labels[index], dtype=torch.int64)
         return item
@@ -136,7 +161,13 @@ def build_image_folder(spec: ImageFolderSpec) -> DataSplits:
     if spec.check_files:
         for path in files:
             check_header(path)
-    full = ImageFolderDataset(spec, files, labels, names)
+    cache = None
+    if spec.cache:
+        mode = "L" if spec.channels == 1 else "RGB"
+        cache = cached_pixels(root, files, spec.image_size, spec.channels,
+                              Path(spec.cache_dir).expanduser() if spec.cache_dir else None,
+                              lambda path: decode(path, mode, spec.image_size))
+    full = ImageFolderDataset(spec, files, labels, names, cache)
     train, val = split_indices(len(full), spec.val_fraction, spec.split_seed)
     return DataSplits(
         Subset(full, train.tolist()), None if val is None else Subset(full, val.tolist()), CHANNELS_FIRST

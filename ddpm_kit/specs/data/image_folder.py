@@ -15,7 +15,9 @@ class ImageFolderSpec(SplitDataSpec):
     Shorter side resized to image_size (PIL bicubic), then center-cropped; converted to grey (L) or
     RGB (alpha dropped); x / 127.5 - 1. With ``labels`` the class of a file is its first-level
     sub-folder (sorted names -> 0, 1, ...). ``check_files`` opens every file's header at start-up, so
-    unreadable files are reported before training.
+    unreadable files are reported before training. With ``cache`` (default) the folder is decoded once
+    into a uint8 ``.npy`` in ``cache_dir``, keyed by the file list, sizes, mtimes and these settings (a
+    changed folder is decoded again), and served memory-mapped.
     """
 
     name: Literal["image_folder"] = "image_folder"
@@ -24,6 +26,10 @@ class ImageFolderSpec(SplitDataSpec):
     channels: Literal[1, 3] = Field(3, description="1 = grey, 3 = RGB")
     labels: bool = Field(False, description="class labels from first-level sub-folder names")
     check_files: bool = Field(True, description="open every file's header at start-up (off for very large folders)")
+    cache: bool = Field(True, description="decode, resize and crop every file once into a uint8 .npy cache, "
+                                          "then read from it (false: decode on every access)")
+    cache_dir: str | None = Field(None, min_length=1, description="folder of the decoded caches (default: "
+                                                                  "$XDG_CACHE_HOME/ddpm-kit/image_folder)")
     impl: ClassVar[str] = f"{IMPL_PACKAGE}.image_folder:build_image_folder"
 
     @field_validator("path")
