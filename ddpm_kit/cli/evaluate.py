@@ -68,20 +68,30 @@ def evaluate(
         run = run_config_of(config, module)
         settings = resolve_settings(run, n=n, sampler=sampler, steps=steps, eta=eta, metrics=metrics,
                                     extractor=extractor, reference=reference, seed=seed, batch_size=batch_size)
-        from ddpm_kit.evaluation.quality import evaluate_request
-        from ddpm_kit.progress import progress_bar
+        from ddpm_kit.evaluation.quality import evaluate_request, no_progress
 
         if module is not None:
             module.to(target)
-        with progress_bar(disable=as_json) as progress:
-            result = evaluate_request(module, run, settings, samples_file=samples, cache_dir=cache_dir,
-                                      device=target, progress=progress)
+        result = evaluate_request(module, run, settings, samples_file=samples, cache_dir=cache_dir, device=target,
+                                  phase=no_progress if as_json else progress_phase)
     if checkpoint is not None:
         result["source"] = str(checkpoint)
     if as_json:
         typer.echo(json.dumps(result, indent=2, allow_nan=False, default=_json_value))
     else:
         print_table(result)
+
+
+@contextmanager
+def progress_phase(what: str) -> Iterator[Any]:
+    """A progress bar (rich on a terminal, plain lines otherwise, on stderr) for one phase of the evaluation."""
+    from ddpm_kit.progress import CallbackProgress
+
+    bar = CallbackProgress(what)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _load(checkpoint: Path, ema: bool | None) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,12 @@ from ddpm_kit.evaluation.report import evaluate_features
 
 log = logging.getLogger(__name__)
 
-#: progress(done, total, what)
-Progress = Callable[[int, int, str], None]
+#: ``phase(what)``: a context manager giving a ``(done, total)`` progress callback for one phase (the CLI draws a bar)
+Phase = Callable[[str], AbstractContextManager[Callable[[int, int], None] | None]]
+
+
+def no_progress(what: str) -> AbstractContextManager[None]:
+    return nullcontext()
 
 
 #: samples are clamped to [-1, 1] (as when written as images); beyond this they are taken for another scaling
@@ -61,9 +66,9 @@ class Evaluator:
     """The extractor and the reference features of one ``eval`` setting, prepared once, reused at every step."""
 
     def __init__(self, settings: EvalConfig, run: RunConfig | None, cache_dir: Path, device: torch.device,
-                 progress: Progress | None = None) -> None:
+                 phase: Phase = no_progress) -> None:
         self.settings, self.run, self.cache_dir, self.device = settings, run, cache_dir, device
-        self.progress = progress
+        self.phase = phase
         spec = settings.extractor
         self.extractor = spec.load_impl()(spec).to(device)
         self.reference = self.features_of_reference(settings.reference)
@@ -85,8 +90,8 @@ class Evaluator:
                                                                            f"{reference} features"), spec.feature_dim())
 
     def features(self, images: Tensor, what: str = "features") -> FeatureSet:
-        report = None if self.progress is None else (lambda done, total: self.progress(done, total, what))
-        return extract_features(self.extractor, images, batch_size=256, device=self.device, progress=report)
+        with self.phase(what) as progress:
+            return extract_features(self.extractor, images, batch_size=256, device=self.device, progress=progress)
 
     def score_images(self, images: Tensor) -> dict[str, float]:
         """The metrics of these images [N, C, H, W] in [-1, 1]."""
@@ -104,8 +109,9 @@ class Evaluator:
         from ddpm_kit.generation import generate
 
         spec = self.settings.sampler or module.cfg.sampler
-        samples, _ = generate(module, self.settings.n, sampler=spec, seed=self.settings.seed,
-                              batch_size=self.settings.batch_size)
+        with self.phase("network evaluations") as progress:
+            samples, _ = generate(module, self.settings.n, sampler=spec, seed=self.settings.seed,
+                                  batch_size=self.settings.batch_size, progress=progress)
         return as_image_range(samples, "the model's samples")
 
     def score_module(self, module: Any) -> dict[str, float]:
@@ -143,9 +149,9 @@ def read_samples(path: Path) -> Tensor:
 
 
 def evaluate_request(module: Any, run: RunConfig | None, settings: EvalConfig, *, samples_file: Path | None,
-                     cache_dir: Path, device: torch.device, progress: Progress | None = None) -> dict[str, Any]:
+                     cache_dir: Path, device: torch.device, phase: Phase = no_progress) -> dict[str, Any]:
     """What ``ddpm-kit evaluate`` prints: the metrics of the samples, the real-vs-real floor, what was compared."""
-    evaluator = Evaluator(settings, run, cache_dir, device, progress)
+    evaluator = Evaluator(settings, run, cache_dir, device, phase)
     if samples_file is not None:
         images, source, sampler = read_samples(samples_file), str(samples_file), None
     else:
