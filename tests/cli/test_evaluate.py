@@ -1,0 +1,126 @@
+"""`ddpm-kit evaluate` and the `eval` section: every bad input is one clear error with a non-zero exit code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from tests.training.test_train import digits_config
+
+GOOD_EVAL = {"every_n_steps": 5, "n": 80, "metrics": ["fd", "kid"], "extractor": "digits_cnn", "reference": "val"}
+
+
+def config_file(tmp_path, **eval_changes):
+    data = digits_config()
+    data["eval"] = {**GOOD_EVAL, **eval_changes}
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def assert_clean_error(code, out, err, *needles, exit_code=1):
+    assert code == exit_code, (code, out[-400:], err[-400:])
+    assert "Traceback" not in out + err and "unexpected" not in err
+    for needle in needles:
+        assert needle in err, (needle, err)
+
+
+def test_a_good_eval_section_validates(cli, tmp_path):
+    code, out, err = cli("validate", config_file(tmp_path))
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("changes, needles", [
+    ({"metrics": ["fid"]}, ["eval.metrics", "did you mean 'fd'"]),
+    ({"extractor": "digit_cnn"}, ["eval.extractor", "digits_cnn"]),
+    ({"n": 64}, ["eval.n", "feature dimension 64"]),
+    ({"n": 1}, ["eval.n"]),
+    ({"metrics": ["fd", "fd"]}, ["eval.metrics", "repeat"]),
+    ({"reference": "elsewhere"}, ["eval.reference"]),
+    ({"reference": "missing.npz"}, ["eval.reference", "no such file"]),
+    ({"sampler": {"name": "ddim", "steps": 5000}}, ["eval.sampler", "exceeds"]),
+])
+def test_bad_eval_sections_are_validation_errors(cli, tmp_path, changes, needles):
+    assert_clean_error(*cli("validate", config_file(tmp_path, **changes)), *needles)
+
+
+def test_extractor_that_does_not_fit_the_images(cli, tmp_path):
+    data = digits_config()
+    data["model"]["unet_config"]["image_size"] = data["model"]["image_size"] = 16
+    data["data"]["image_size"] = 16
+    data["eval"] = GOOD_EVAL
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert_clean_error(*cli("validate", path), "eval.extractor", "1x16x16")
+
+
+def test_monitor_may_name_an_eval_key_only_with_an_eval_section(cli, tmp_path):
+    data = digits_config()
+    data["model"]["monitor"] = "val/fd_ema"
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert_clean_error(*cli("validate", path), "model.monitor")
+    data["eval"] = GOOD_EVAL
+    path.write_text(yaml.safe_dump(data))
+    assert cli("validate", path)[0] == 0
+
+
+def reference_npz(path, features):
+    np.savez(path, features=features)
+    return path
+
+
+def samples_npz(path, n=20):
+    rng = np.random.default_rng(0)
+    np.savez(path, samples=rng.uniform(-1, 1, (n, 1, 8, 8)).astype(np.float32))
+    return path
+
+
+@pytest.mark.parametrize("features, needle", [
+    (np.zeros((10, 32)), "D"),
+    (np.full((10, 64), np.nan), "NaN"),
+    (np.zeros((1, 64)), "2"),
+    (np.zeros((10,)), "features"),
+])
+def test_bad_reference_files(cli, tmp_path, features, needle):
+    reference = reference_npz(tmp_path / "ref.npz", features)
+    code, out, err = cli("evaluate", "--samples", samples_npz(tmp_path / "s.npz"), "--reference", reference,
+                         "--metrics", "kid")
+    assert_clean_error(code, out, err, "ref.npz", needle)
+
+
+def test_scores_an_npz_of_samples_against_a_reference_file(cli, tmp_path):
+    rng = np.random.default_rng(1)
+    reference = reference_npz(tmp_path / "ref.npz", rng.normal(size=(50, 64)))
+    code, out, err = cli("evaluate", "--samples", samples_npz(tmp_path / "s.npz", 40), "--reference", reference,
+                         "--metrics", "kid,pr", "--json")
+    assert code == 0, err
+    import json
+
+    result = json.loads(out)
+    assert set(result["metrics"]) == {"kid", "kid_std", "precision", "recall"} and result["n"] == 40
+
+
+@pytest.mark.parametrize("args, needles, exit_code", [
+    (["--metrics", "fd,kdi"], ["--metrics", "did you mean 'kid'"], 1),
+    (["--extractor", "nope"], ["--extractor", "nope"], 1),
+    (["--reference", "val"], ["--reference val", "--config"], 1),
+    (["--n", "1"], ["--n"], 1),
+])
+def test_bad_options(cli, tmp_path, args, needles, exit_code):
+    reference = reference_npz(tmp_path / "ref.npz", np.zeros((10, 64)))
+    base = ["evaluate", "--samples", samples_npz(tmp_path / "s.npz"), "--reference", reference]
+    if "--reference" in args:
+        base = base[:3]
+    assert_clean_error(*cli(*base, *args), *needles, exit_code=exit_code)
+
+
+def test_missing_files_and_missing_checkpoint(cli, tmp_path):
+    assert_clean_error(*cli("evaluate", tmp_path / "none.ckpt"), "none.ckpt", exit_code=2)
+    assert_clean_error(*cli("evaluate"), "--samples")
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, other=np.zeros(3))
+    reference = reference_npz(tmp_path / "ref.npz", np.zeros((10, 64)))
+    assert_clean_error(*cli("evaluate", "--samples", bad, "--reference", reference, "--metrics", "kid"),
+                       "bad.npz", "'samples'")
