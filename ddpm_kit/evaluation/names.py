@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
+from ddpm_kit.config.evaluation import METRICS, unknown_metrics
 from ddpm_kit.evaluation.errors import EvaluationError
 
-METRIC_NAMES: tuple[str, ...] = ("fd", "kid", "pr", "cs", "mem")
+METRIC_NAMES: tuple[str, ...] = METRICS  # their one home, with the keys each reports: ddpm_kit.config.evaluation
 DEFAULT_K: int = 3  # k of the k-NN precision/recall radii (Kynkaanniemi et al. 2019)
 
 
@@ -20,10 +20,9 @@ def check_metric_names(metrics: Iterable[str]) -> list[str]:
     with a did-you-mean suggestion (``difflib.get_close_matches``); an empty request is an error too."""
     out: list[str] = []
     for name in metrics:
-        if name not in METRIC_NAMES:
-            close = difflib.get_close_matches(str(name), METRIC_NAMES, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise EvaluationError(f"Unknown metric {name!r}.{hint} Known metrics: {', '.join(METRIC_NAMES)}.")
+        problems = unknown_metrics([str(name)])
+        if problems:
+            raise EvaluationError(problems[0])
         if name not in out:
             out.append(name)
     if not out:

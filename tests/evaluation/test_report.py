@@ -41,7 +41,7 @@ def test_identical_features_give_zero_fd_and_perfect_precision_recall():
 
 
 def test_input_errors():
-    with pytest.raises(EvaluationError, match="Did you mean 'mem'"):
+    with pytest.raises(EvaluationError, match="did you mean 'mem'"):
         evaluate_features(SAMPLES, REFERENCE, ["memo"])
     with pytest.raises(EvaluationError, match="N = 1 rows"):
         evaluate_features(SAMPLES[:1], REFERENCE, ["kid"])
