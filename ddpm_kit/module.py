@@ -30,6 +30,7 @@ from ddpm_kit.diffusion.forward import q_sample, snr
 from ddpm_kit.diffusion.objective import compose_loss
 from ddpm_kit.diffusion.parameterization import training_target
 from ddpm_kit.module_parts import batches, optim, sampling
+from ddpm_kit.module_parts.upstream import UpstreamMethods
 from ddpm_kit.module_parts.buckets import TimestepBuckets
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,9 @@ class NonFiniteLoss(FloatingPointError):
         super().__init__(f"non-finite loss at step {step} ({listed})")
 
 
-class DDPM(pl.LightningModule):
-    """Denoising diffusion probabilistic model (Ho et al. 2020) with CompVis' arguments and numbers."""
+class DDPM(UpstreamMethods, pl.LightningModule):
+    """Denoising diffusion probabilistic model (Ho et al. 2020) with CompVis' arguments and numbers;
+    upstream's methods (``p_sample``, ``q_posterior``, ...) come from ``UpstreamMethods``."""
 
     def __init__(
         self,
