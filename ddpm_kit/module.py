@@ -296,6 +296,10 @@ class DDPM(UpstreamMethods, pl.LightningModule):
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
     def sample(self, batch_size: int = 16, return_intermediates: bool = False, **kwargs: Any) -> Any:
+        """Samples from the configured sampler; with ``return_intermediates`` also every ``log_every_t``-th
+        step (the module's, as upstream, unless given)."""
+        if return_intermediates:
+            kwargs.setdefault("log_every_t", self.log_every_t)
         samples, intermediates = sampling.sample(self, batch_size, **kwargs)
         return (samples, intermediates) if return_intermediates else samples
 
