@@ -343,7 +343,9 @@ def _resolve(explicit: dict[str, Any], config: Any, run: Any) -> tuple[ModelConf
             raise ConfigError(issues.items, "DDPM config")
         return model, None
     if "unet_config" not in explicit:
-        raise ConfigError([Issue("unet_config", "is required: {name: unet, ...} or {name: mlp, ...}")], "DDPM arguments")
+        raise ConfigError([Issue("unet_config", "is required: {name: unet, ...}, {name: mlp, ...} or upstream's "
+                                 "{target: ldm.modules.diffusionmodules.openaimodel.UNetModel, params: {...}}")],
+                          "DDPM arguments")
     model, warnings = validate_model_kwargs(explicit)
     for warning in warnings:
         log.warning("%s", warning.format())

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.parameterization import predict_start_from_z_and_v, split_output
-from ddpm_kit.diffusion.samplers.common import keep_intermediate
+from ddpm_kit.diffusion.samplers.common import Denoiser, keep_intermediate
 from ddpm_kit.diffusion.samplers.ddim import DDIMSampler as _KitDDIM
 from ddpm_kit.diffusion.samplers.ddim import ddim_sampling_parameters
 from ddpm_kit.module import DDPM
@@ -41,7 +41,7 @@ class DDIMSampler:
         self.spec: DDIMSamplerSpec | None = None
 
     def make_schedule(self, ddim_num_steps: int, ddim_discretize: str = "uniform", ddim_eta: float = 0.0,
-                      verbose: bool = True) -> None:
+                      verbose: bool = True) -> DDIMSamplerSpec:
         """Set ``ddim_timesteps`` (np.ndarray), ``ddim_sigmas``, ``ddim_alphas``, ``ddim_alphas_prev`` and
         ``ddim_sqrt_one_minus_alphas`` as upstream (``make_ddim_sampling_parameters``)."""
         self.spec = DDIMSamplerSpec(steps=ddim_num_steps, eta=ddim_eta, spacing=ddim_discretize)
@@ -55,6 +55,7 @@ class DDIMSampler:
         self.ddim_sqrt_one_minus_alphas = np.sqrt(1.0 - alphas.numpy())
         if verbose:
             log.info("DDIM: %d steps %s, eta %g", ddim_num_steps, self.ddim_timesteps.tolist(), ddim_eta)
+        return self.spec
 
     @torch.no_grad()
     def sample(self, S: int, batch_size: int, shape: Sequence[int], conditioning: Conditioning | None = None,
@@ -66,8 +67,7 @@ class DDIMSampler:
         if parameterization not in ("eps", "v"):
             raise ValueError(f"compat.DDIMSampler reproduces upstream, which treats a {parameterization!r} model's "
                              "output as eps; sample an x0 model with ddpm-kit's 'ddim' sampler instead")
-        self.make_schedule(S, ddim_discretize=ddim_discretize, ddim_eta=eta, verbose=verbose)
-        assert self.spec is not None
+        spec = self.make_schedule(S, ddim_discretize=ddim_discretize, ddim_eta=eta, verbose=verbose)
         denoise = self._denoiser(conditioning, unconditional_guidance_scale, unconditional_conditioning)
         index_of = {int(tau): k for k, tau in enumerate(self.ddim_timesteps)}
         pred_x0: list[Tensor] = []
@@ -78,7 +78,7 @@ class DDIMSampler:
             return out
 
         buffers = self.model.buffers_dict
-        samples, x_inter = _KitDDIM(self.spec).sample(
+        samples, x_inter = _KitDDIM(spec).sample(
             recording, buffers, (batch_size, *shape), parameterization=parameterization, clip_denoised=False,
             generator=None, log_every_t=log_every_t, x_T=x_T)
         total = len(self.ddim_timesteps)
@@ -94,7 +94,7 @@ class DDIMSampler:
         sigma = torch.full(shape, float(self.ddim_sqrt_one_minus_alphas[index]), device=x.device)
         return split_output(out, x, alpha, sigma, "eps")[0]
 
-    def _denoiser(self, cond: Conditioning | None, scale: float, uncond: Conditioning | None):
+    def _denoiser(self, cond: Conditioning | None, scale: float, uncond: Conditioning | None) -> Denoiser:
         """upstream ``p_sample_ddim``'s model call: plain, or out_u + s (out_c - out_u) on one doubled batch."""
         model = self.model
         if uncond is None or scale == 1.0:

@@ -68,7 +68,8 @@ class UpstreamMethods:
         return posterior.reverse_step(mean, log_variance, noise, t)
 
     @torch.no_grad()
-    def p_sample_loop(self, shape: Sequence[int], return_intermediates: bool = False) -> Tensor | tuple[Tensor, list[Tensor]]:
+    def p_sample_loop(self, shape: Sequence[int],
+                      return_intermediates: bool = False) -> Tensor | tuple[Tensor, list[Tensor]]:
         """All T reverse steps from x_T ~ N(0, I) (global RNG, upstream's draw order), ``clip_denoised`` of
         the module; intermediates x_T, then x_t for t % log_every_t == 0 or t == T - 1."""
         sampler = AncestralSampler(DDPMSamplerSpec())
