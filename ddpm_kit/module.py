@@ -30,6 +30,7 @@ from ddpm_kit.diffusion.forward import q_sample, snr
 from ddpm_kit.diffusion.objective import compose_loss
 from ddpm_kit.diffusion.parameterization import training_target
 from ddpm_kit.module_parts import batches, optim, sampling
+from ddpm_kit.module_parts.upstream import UpstreamMethods
 from ddpm_kit.module_parts.buckets import TimestepBuckets
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,9 @@ class NonFiniteLoss(FloatingPointError):
         super().__init__(f"non-finite loss at step {step} ({listed})")
 
 
-class DDPM(pl.LightningModule):
-    """Denoising diffusion probabilistic model (Ho et al. 2020) with CompVis' arguments and numbers."""
+class DDPM(UpstreamMethods, pl.LightningModule):
+    """Denoising diffusion probabilistic model (Ho et al. 2020) with CompVis' arguments and numbers;
+    upstream's methods (``p_sample``, ``q_posterior``, ...) come from ``UpstreamMethods``."""
 
     def __init__(
         self,
@@ -294,6 +296,10 @@ class DDPM(pl.LightningModule):
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
     def sample(self, batch_size: int = 16, return_intermediates: bool = False, **kwargs: Any) -> Any:
+        """Samples from the configured sampler; with ``return_intermediates`` also every ``log_every_t``-th
+        step (the module's, as upstream, unless given)."""
+        if return_intermediates:
+            kwargs.setdefault("log_every_t", self.log_every_t)
         samples, intermediates = sampling.sample(self, batch_size, **kwargs)
         return (samples, intermediates) if return_intermediates else samples
 
@@ -337,7 +343,9 @@ def _resolve(explicit: dict[str, Any], config: Any, run: Any) -> tuple[ModelConf
             raise ConfigError(issues.items, "DDPM config")
         return model, None
     if "unet_config" not in explicit:
-        raise ConfigError([Issue("unet_config", "is required: {name: unet, ...} or {name: mlp, ...}")], "DDPM arguments")
+        raise ConfigError([Issue("unet_config", "is required: {name: unet, ...}, {name: mlp, ...} or upstream's "
+                                 "{target: ldm.modules.diffusionmodules.openaimodel.UNetModel, params: {...}}")],
+                          "DDPM arguments")
     model, warnings = validate_model_kwargs(explicit)
     for warning in warnings:
         log.warning("%s", warning.format())

@@ -65,6 +65,21 @@ def _component(block: Any, table: dict[str, str], path: Path, what: str, issues:
     return {"name": table[target], **params}
 
 
+def translate_ddpm_params(params: dict[str, Any], issues: Issues, path: Path = ()) -> dict[str, Any]:
+    """Upstream ``DDPM`` arguments (a YAML ``model.params`` or ``DDPM(**kwargs)``) with ``unet_config`` and
+    ``scheduler_config`` in upstream's ``{target, params}`` form turned into ``{name, **params}`` through
+    ``BACKBONE_TARGETS`` / ``LR_TARGETS``; blocks already in ddpm-kit's form pass unchanged. Unknown targets
+    are errors in ``issues`` (the block becomes None); nothing named is imported."""
+    section = dict(params)
+    if "unet_config" in section:
+        section["unet_config"] = _component(section["unet_config"], BACKBONE_TARGETS, path + ("unet_config",),
+                                            "backbone", issues)
+    if section.get("scheduler_config") is not None:
+        section["scheduler_config"] = _component(section["scheduler_config"], LR_TARGETS, path + ("scheduler_config",),
+                                                 "LR scheduler", issues)
+    return section
+
+
 def translate(data: dict[str, Any], issues: Issues) -> tuple[dict[str, Any], dict[Path, Path]]:
     """Return the config in ddpm-kit's layout and a map from new paths to the file's paths."""
     out: dict[str, Any] = {}
@@ -92,16 +107,12 @@ def translate(data: dict[str, Any], issues: Issues) -> tuple[dict[str, Any], dic
     if not isinstance(params, dict):
         issues.error("model.params", "must be a mapping", value=params)
         return out, remap
-    section = dict(params)
+    section = translate_ddpm_params(params, issues, ("model", "params"))
     remap[("model",)] = ("model", "params")
     if "unet_config" in section:
-        section["unet_config"] = _component(section["unet_config"], BACKBONE_TARGETS, ("model", "params", "unet_config"),
-                                            "backbone", issues)
         remap[("model", "unet_config")] = ("model", "params", "unet_config", "params")
         remap[("model", "unet_config", "name")] = ("model", "params", "unet_config", "target")
     if section.get("scheduler_config") is not None:
-        section["scheduler_config"] = _component(section["scheduler_config"], LR_TARGETS,
-                                                 ("model", "params", "scheduler_config"), "LR scheduler", issues)
         remap[("model", "scheduler_config")] = ("model", "params", "scheduler_config", "params")
     out["model"] = section
     if "base_learning_rate" in model:

@@ -266,7 +266,10 @@ def _model_in(annotation: Any) -> Any:
 def validate_model_kwargs(kwargs: Mapping[str, Any], *, strict: bool = False) -> tuple[ModelConfig, list[Issue]]:
     """Validate ``DDPM(**kwargs)``: the same per-field and cross-field rules as a YAML model section."""
     given, issues = Issues(), Issues()
-    section, remap = normalize_model_section(dict(kwargs), given, prefix="")
+    upstream = compvis.translate_ddpm_params(dict(kwargs), given)  # {target, params} blocks, as in a CompVis file
+    if given.errors:
+        raise ConfigError(given.items, "DDPM arguments")
+    section, remap = normalize_model_section(upstream, given, prefix="")
     config = _validated(ModelConfig, section, issues, lambda model, found: check_model(model, found, prefix=""))
     located = [Issue(i.path.lstrip("."), i.message, "error" if strict else i.severity, i.value, i.has_value, i.hint)
                for i in given.items]

@@ -41,3 +41,9 @@ def p_mean_variance(
     if clip_denoised:
         x0_hat = x0_hat.clamp(-1.0, 1.0)
     return q_posterior(x0_hat, x_t, t, buffers)
+
+
+def reverse_step(mean: Tensor, log_variance: Tensor, noise: Tensor, t: Tensor) -> Tensor:
+    """x_{t-1} = mean + 1[t > 0] exp(0.5 log sigma^2_t) z: no noise at t = 0 (CompVis ``p_sample``)."""
+    nonzero = (1 - (t == 0).float()).reshape(t.shape[0], *((1,) * (mean.dim() - 1)))  # [B, 1, ...]
+    return mean + nonzero * (0.5 * log_variance).exp() * noise

@@ -132,6 +132,11 @@ class EMAModule(nn.Module):
         self.last_step = step
         return beta
 
+    def forward(self, model: nn.Module) -> float:
+        """Upstream's way to step an EMA, ``model_ema(model)`` (``LitEma.forward``): one ``update`` at the
+        step after the last one; returns the decay used."""
+        return self.update(self.last_step + 1, model)
+
     # ------------------------------------------------------------------ swapping
     @torch.no_grad()
     def copy_to(self, model: nn.Module) -> None:

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
-from ddpm_kit.diffusion.posterior import p_mean_variance
+from ddpm_kit.diffusion.posterior import p_mean_variance, reverse_step
 from ddpm_kit.diffusion.samplers.common import (
     Denoiser, check_eps_defined, check_parameterization, draw_noise, initial_noise, keep_intermediate,
     run_denoiser, timestep_batch,
@@ -52,8 +52,7 @@ class AncestralSampler:
                 out, x, t, parameterization, buffers, clip_denoised=clip_denoised
             )
             noise = draw_noise(x.shape, generator, device, dtype)
-            nonzero = (1 - (t == 0).float()).reshape(batch, *((1,) * (x.dim() - 1)))  # [B, 1, ...]
-            x = mean + nonzero * (0.5 * log_variance).exp() * noise
+            x = reverse_step(mean, log_variance, noise, t)
             if keep_intermediate(i, num_timesteps - 1, log_every_t):
                 intermediates.append(x)
         return x, intermediates
