@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ddpm_kit.registry import (
     BACKBONES, EMAS, LOSSES, LR_SCHEDULES, SAMPLERS, SCHEDULES, WEIGHTINGS,
     BackboneSpec, Component, EMASpec, LossSpec, LRScheduleSpec, SamplerSpec, ScheduleSpec, WeightingSpec,
 )
+from ddpm_kit.registry.scalars import reject_bool_number
 
 Parameterization = Literal["eps", "x0", "v"]
 ConditioningKey = Literal["concat", "crossattn", "hybrid", "adm", "hybrid-adm", "crossattn-adm"]
@@ -28,6 +29,12 @@ class StrictModel(BaseModel):
     """Base of the config sections: unknown keys are errors, NaN/inf are refused, defaults are validated."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True, validate_assignment=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """Booleans are never numbers and numbers never booleans (``max_steps: yes`` is an error)."""
+        return reject_bool_number(cls, value, info)
 
 
 class ModelConfig(StrictModel):
