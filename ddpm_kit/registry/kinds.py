@@ -129,7 +129,7 @@ class DataSpec(Spec):
 
     kind: ClassVar[str] = "data"
     batch_size: int = Field(128, ge=1, description="samples per batch on each device")
-    num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
+    num_workers: int = Field(0, ge=0, le=256, description="DataLoader worker processes (at most 256)")
 
     def sample_shape(self) -> tuple[int, ...] | None:
         """Shape of one sample of the first-stage key (C, H, W) or (D,), when known without reading data."""
