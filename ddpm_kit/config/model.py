@@ -21,6 +21,9 @@ from ddpm_kit.registry.scalars import reject_bool_number
 Parameterization = Literal["eps", "x0", "v"]
 ConditioningKey = Literal["concat", "crossattn", "hybrid", "adm", "hybrid-adm", "crossattn-adm"]
 
+#: upper bound of T: the schedule, its float64 reference and the buffers stay small (upstream uses 1000)
+MAX_TIMESTEPS = 100_000
+
 #: CompVis flat arguments that feed the beta schedule (copied into the schedule spec when it declares them).
 FLAT_SCHEDULE_ARGS = ("linear_start", "linear_end", "cosine_s")
 
@@ -43,7 +46,7 @@ class ModelConfig(StrictModel):
     unet_config: Annotated[BackboneSpec, Component(BACKBONES)] = Field(
         description="the denoising network: {name: unet, ...upstream UNetModel arguments} or {name: mlp, ...}"
     )
-    timesteps: int = Field(1000, ge=2, le=100_000, description="T, the number of diffusion steps")
+    timesteps: int = Field(1000, ge=2, le=MAX_TIMESTEPS, description="T, the number of diffusion steps")
     beta_schedule: Annotated[ScheduleSpec, Component(SCHEDULES)] = Field(
         "linear", description="beta schedule by name (CompVis 'linear' is linear in sqrt(beta)) or {name, ...params}"
     )

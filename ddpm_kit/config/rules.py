@@ -11,7 +11,7 @@ import importlib.metadata as md
 import re
 from pathlib import Path
 
-from ddpm_kit.config import run_rules
+from ddpm_kit.config import budget, run_rules
 from ddpm_kit.config.errors import Issues
 from ddpm_kit.config.model import ModelConfig
 from ddpm_kit.config.run import RunConfig
@@ -229,7 +229,8 @@ def check_run(run: RunConfig, issues: Issues) -> None:
         problem = requirement_problem(requirement)
         if problem:
             issues.error(f"require_plugins[{index}]", problem, value=requirement)
-    for check in (run_rules.check_trainer, run_rules.check_data, run_rules.check_ema, run_rules.check_learning_rate):
+    for check in (run_rules.check_trainer, run_rules.check_data, run_rules.check_ema, run_rules.check_learning_rate,
+                  budget.check_budget):
         check(run, issues)
 
 
