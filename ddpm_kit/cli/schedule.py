@@ -10,6 +10,7 @@ import typer
 
 from ddpm_kit.cli.app import app
 from ddpm_kit.cli.entry import UserError
+from ddpm_kit.config.model import MAX_TIMESTEPS
 
 schedule_app = typer.Typer(no_args_is_help=True, help="Inspect beta schedules: key numbers and alpha_bar / log-SNR plots.")
 app.add_typer(schedule_app, name="schedule")
@@ -59,7 +60,8 @@ def _label(spec: Any) -> str:
 
 @schedule_app.command("show")
 def show(schedules: list[str] = typer.Argument(..., help=SPEC_HELP),
-         timesteps: int = typer.Option(1000, "--timesteps", "-T", min=2, help="number of steps T")) -> None:
+         timesteps: int = typer.Option(1000, "--timesteps", "-T", min=2, max=MAX_TIMESTEPS,
+                                        help="number of steps T")) -> None:
     """Print the key numbers of each schedule at T."""
     for spec in _specs(schedules):
         numbers = schedule_numbers(spec, timesteps)
@@ -70,7 +72,8 @@ def show(schedules: list[str] = typer.Argument(..., help=SPEC_HELP),
 
 @schedule_app.command("plot")
 def plot(schedules: list[str] = typer.Argument(..., help=SPEC_HELP),
-         timesteps: int = typer.Option(1000, "--timesteps", "-T", min=2, help="number of steps T"),
+         timesteps: int = typer.Option(1000, "--timesteps", "-T", min=2, max=MAX_TIMESTEPS,
+                                        help="number of steps T"),
          output: Path = typer.Option(Path("schedules.png"), "-o", "--output", help="PNG to write")) -> None:
     """Draw alpha_bar and log-SNR against t for the named schedules."""
     from ddpm_kit.plotting import line_chart

@@ -51,10 +51,17 @@ def parse_validate_args(args: list[str]) -> dict[str, Any] | None:
 def run_validate(config: Path, set_: list[str], as_json: bool = False, deep: bool = False,
                  strict: bool = False) -> int:
     """Validate ``config`` with overrides, print the report, return the exit code (0 valid, 1 invalid)."""
-    from ddpm_kit.config import validate_file
+    from ddpm_kit.config import ConfigFileError, validate_file
     from ddpm_kit.config.summary import format_summary, summarize
 
-    report = validate_file(config, set_, strict=strict)
+    try:
+        report = validate_file(config, set_, strict=strict)
+    except ConfigFileError as exc:
+        if not as_json:
+            raise
+        sys.stdout.write(_strict_json({"valid": False, "source": str(config), "exit_code": 2,
+                                       "errors": [{"message": str(exc)}], "warnings": []}) + "\n")
+        return 2
     summary = summarize(report.config) if report.ok else None
     deep_result = None
     if deep and report.ok:
@@ -64,7 +71,7 @@ def run_validate(config: Path, set_: list[str], as_json: bool = False, deep: boo
         report.issues.extend(deep_result.issues)
     out, err = sys.stdout, sys.stderr
     if as_json:
-        out.write(json.dumps({
+        out.write(_strict_json({
             "valid": report.ok,
             "source": report.source,
             "layout": "compvis" if report.compvis_layout else "ddpm-kit",
@@ -72,7 +79,8 @@ def run_validate(config: Path, set_: list[str], as_json: bool = False, deep: boo
             "warnings": [i.to_json() for i in report.warnings],
             "summary": summary,
             "parameters": deep_result.parameters if deep_result else None,
-        }, indent=2, default=str) + "\n")
+            "exit_code": 0 if report.ok else 1,
+        }) + "\n")
         return 0 if report.ok else 1
     for issue in report.issues:
         (err if issue.severity == "error" else out).write(issue.format() + "\n")
@@ -85,3 +93,18 @@ def run_validate(config: Path, set_: list[str], as_json: bool = False, deep: boo
     count = len(report.errors)
     err.write(f"{report.source}: {count} error{'s' if count != 1 else ''}\n")
     return 1
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: non-finite floats become the strings "nan", "inf", "-inf"."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _strict_json(data: dict[str, Any]) -> str:
+    return json.dumps(_finite(data), indent=2, default=str, allow_nan=False)

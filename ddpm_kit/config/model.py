@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ddpm_kit.registry import (
     BACKBONES, EMAS, LOSSES, LR_SCHEDULES, SAMPLERS, SCHEDULES, WEIGHTINGS,
     BackboneSpec, Component, EMASpec, LossSpec, LRScheduleSpec, SamplerSpec, ScheduleSpec, WeightingSpec,
 )
+from ddpm_kit.registry.scalars import reject_bool_number
 
 Parameterization = Literal["eps", "x0", "v"]
 ConditioningKey = Literal["concat", "crossattn", "hybrid", "adm", "hybrid-adm", "crossattn-adm"]
+
+#: upper bound of T: the schedule, its float64 reference and the buffers stay small (upstream uses 1000)
+MAX_TIMESTEPS = 100_000
 
 #: CompVis flat arguments that feed the beta schedule (copied into the schedule spec when it declares them).
 FLAT_SCHEDULE_ARGS = ("linear_start", "linear_end", "cosine_s")
@@ -29,6 +33,12 @@ class StrictModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True, validate_assignment=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """Booleans are never numbers and numbers never booleans (``max_steps: yes`` is an error)."""
+        return reject_bool_number(cls, value, info)
+
 
 class ModelConfig(StrictModel):
     """Arguments of ``DDPM`` (CompVis names and defaults), validated before anything is built."""
@@ -36,7 +46,7 @@ class ModelConfig(StrictModel):
     unet_config: Annotated[BackboneSpec, Component(BACKBONES)] = Field(
         description="the denoising network: {name: unet, ...upstream UNetModel arguments} or {name: mlp, ...}"
     )
-    timesteps: int = Field(1000, ge=2, le=100_000, description="T, the number of diffusion steps")
+    timesteps: int = Field(1000, ge=2, le=MAX_TIMESTEPS, description="T, the number of diffusion steps")
     beta_schedule: Annotated[ScheduleSpec, Component(SCHEDULES)] = Field(
         "linear", description="beta schedule by name (CompVis 'linear' is linear in sqrt(beta)) or {name, ...params}"
     )

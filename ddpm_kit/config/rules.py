@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from ddpm_kit.config import budget, run_rules
 from ddpm_kit.config.errors import Issues
 from ddpm_kit.config.evaluation import check_eval, check_sampler, logged_keys
 from ddpm_kit.config.model import ModelConfig
@@ -227,6 +228,9 @@ def check_run(run: RunConfig, issues: Issues) -> None:
         problem = requirement_problem(requirement)
         if problem:
             issues.error(f"require_plugins[{index}]", problem, value=requirement)
+    for check in (run_rules.check_trainer, run_rules.check_data, run_rules.check_ema, run_rules.check_learning_rate,
+                  budget.check_budget):
+        check(run, issues)
 
 
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:(>=|==|<=|>|<|!=)\s*([0-9][0-9a-zA-Z.]*))?\s*$")

@@ -27,7 +27,7 @@ class TrainerConfig(StrictModel):
         "auto", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook", "ddp_find_unused_parameters_true", "fsdp", "single_device"
     ] = "auto"
     precision: Precision = Field("32-true", description="Lightning precision, e.g. bf16-mixed on recent GPUs")
-    accumulate_grad_batches: int = Field(1, ge=1)
+    accumulate_grad_batches: int = Field(1, ge=1, le=65_536, description="batches per optimizer step (at most 65536)")
     gradient_clip_val: float | None = Field(None, ge=0)
     gradient_clip_algorithm: Literal["norm", "value"] = "norm"
     val_check_interval: int | float | None = Field(None, gt=0)

@@ -2,8 +2,10 @@
 
 Only PyYAML's SafeLoader is used (no tags that construct objects). On top of it:
 ``1e-4`` reads as a float (YAML 1.2 / OmegaConf behaviour, PyYAML would give a string),
-duplicate keys are errors (PyYAML keeps the last silently), and alias expansion is bounded
-so an alias bomb fails fast instead of exhausting memory in validation.
+duplicate keys are errors (PyYAML keeps the last silently) except the overrides after a merge key
+(``<<: *base``, where the mapping's own key wins as YAML specifies), a scalar that does not convert
+(``!!float abc``, a 5000-digit integer) is an error at its line, and alias expansion is bounded
+so an alias bomb fails fast instead of exhausting memory in validation (long plain lists are fine).
 """
 
 from __future__ import annotations
@@ -36,12 +38,23 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
-    """SafeLoader with YAML-1.2 floats and duplicate-key detection."""
+    """SafeLoader with YAML-1.2 floats, duplicate-key detection and located conversion errors."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:  # !!float abc, !!int abc, a bad !!timestamp, 5000 digits
+            value = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {_short(value)!r} as {node.tag.rsplit(':', 1)[-1]}: {exc}", node.start_mark
+            ) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # The mapping's own keys must be unique; keys merged in by `<<` come first and are overridden.
+        own = [(k, v) for k, v in node.value if k.tag != "tag:yaml.org,2002:merge"]
         self.flatten_mapping(node)
         seen: dict[Any, yaml.Node] = {}
-        for key_node, _ in node.value:
+        for key_node, _ in own:
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise yaml.constructor.ConstructorError(
@@ -62,6 +75,11 @@ _Loader.yaml_implicit_resolvers = {k: list(v) for k, v in yaml.SafeLoader.yaml_i
 _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 
 
+def _short(text: Any, limit: int = 40) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
 @dataclass
 class Source:
     """A parsed config: the plain data plus key positions (path tuple -> (line, column), 1-based)."""
@@ -76,6 +94,12 @@ class Source:
             if path[:end] in self.positions:
                 return self.positions[path[:end]]
         return None, None
+
+
+def _alias_growth(node: yaml.Node) -> int:
+    """Nodes that alias expansion adds: the expanded size minus the distinct nodes written in the text."""
+    memo: dict[int, int] = {}
+    return _expanded_size(node, memo) - len(memo)
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
@@ -116,8 +140,7 @@ def parse_yaml(text: str, name: str = "<string>") -> Source:
         node = loader.get_single_node()
         if node is None:
             return Source({}, name)
-        size = _expanded_size(node, {})
-        if size > MAX_EXPANDED_NODES:
+        if _alias_growth(node) > MAX_EXPANDED_NODES:
             raise ConfigFileError(
                 f"{name}: the YAML expands to more than {MAX_EXPANDED_NODES:,} nodes through anchors/aliases "
                 f"(an alias bomb?); refusing to read it"

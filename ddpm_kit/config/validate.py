@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import UnionType
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -217,9 +218,11 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...], data: Any) -> li
     """Field names of the model found at ``loc`` (following components by the name in ``data``)."""
     current: Any = model
     node = data
+    free_key = False  # the next part is a key of a dict[str, Model] field (ucg_training: {<key>: {p, val}})
     for part in loc:
         node = node[part] if isinstance(node, (dict, list)) and _has(node, part) else None
-        if isinstance(part, int):
+        if isinstance(part, int) or free_key:
+            free_key = False
             continue
         if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
             return []
@@ -235,7 +238,16 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...], data: Any) -> li
                 return []
         else:
             current = _model_in(info.annotation)
+            free_key = _is_mapping(info.annotation)
     return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _is_mapping(annotation: Any) -> bool:
+    """``dict[...]`` or ``dict[...] | None``."""
+    import typing
+
+    members = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, UnionType) else (annotation,)
+    return any(typing.get_origin(m) is dict for m in members)
 
 
 def _has(node: Any, part: Any) -> bool:

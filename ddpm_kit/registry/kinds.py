@@ -130,7 +130,7 @@ class DataSpec(Spec):
 
     kind: ClassVar[str] = "data"
     batch_size: int = Field(128, ge=1, description="samples per batch on each device")
-    num_workers: int = Field(0, ge=0, description="DataLoader worker processes")
+    num_workers: int = Field(0, ge=0, le=256, description="DataLoader worker processes (at most 256)")
     pin_memory: bool | None = Field(None, description="page-locked batches for faster host-to-GPU copies "
                                                       "(None: on when training on a GPU)")
     persistent_workers: bool | None = Field(None, description="keep DataLoader workers between epochs "

@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib
 from typing import Any, ClassVar, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+
+from ddpm_kit.registry.scalars import reject_bool_number
 
 
 class Spec(BaseModel):
@@ -21,6 +23,12 @@ class Spec(BaseModel):
                               defer_build=True)
 
     name: str
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """Booleans are never numbers and numbers never booleans (``max_steps: yes`` is an error)."""
+        return reject_bool_number(cls, value, info)
 
     #: ``"package.module:attribute"`` of the torch implementation, imported lazily.
     impl: ClassVar[str] = ""

@@ -41,6 +41,9 @@ def raise_cross_field_errors(title: str, errors: list[tuple[Loc, str, str, Any]]
 # --------------------------------------------------------------------------- UNet
 PositiveInt = Annotated[int, Field(ge=1)]
 HeadsInt = Annotated[int, Field(ge=-1)]
+#: ResBlocks per level and levels: bounded so the pure-Python layout checks stay instant (upstream uses 1..4)
+BlocksInt = Annotated[int, Field(ge=1, le=64)]
+MAX_LEVELS = 16
 
 
 class UNetSpec(BackboneSpec):
@@ -63,13 +66,13 @@ class UNetSpec(BackboneSpec):
     in_channels: PositiveInt = Field(description="input channels (data + concatenated condition channels)")
     model_channels: PositiveInt = Field(description="base width; also the sinusoidal time-embedding size")
     out_channels: PositiveInt = Field(description="output channels of the final conv")
-    num_res_blocks: PositiveInt | tuple[PositiveInt, ...] = Field(
+    num_res_blocks: BlocksInt | tuple[BlocksInt, ...] = Field(
         description="ResBlocks per level on the way down (one int, or one per level); the way up has one more")
     attention_resolutions: tuple[PositiveInt, ...] = Field(
         description="downsample FACTORS (1, 2, 4, ...) where attention is inserted, not pixel resolutions")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="dropout in each ResBlock's output branch")
     channel_mult: tuple[PositiveInt, ...] = Field(
-        (1, 2, 4, 8), min_length=1, description="width multiplier per level; the first must be 1")
+        (1, 2, 4, 8), min_length=1, max_length=MAX_LEVELS, description="width multiplier per level; the first must be 1")
     conv_resample: bool = Field(True, description="learned 3x3 conv down/up-sampling (else avg-pool / nearest)")
     dims: Literal[1, 2, 3] = Field(2, description="1-, 2- or 3-D convolutions (3-D resamples the last two axes)")
     num_classes: PositiveInt | Literal["continuous", "sequential"] | None = Field(

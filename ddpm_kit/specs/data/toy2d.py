@@ -29,6 +29,9 @@ class Toy2dSpec(SplitDataSpec):
     labels: bool = Field(False, description="yield class labels (moons, gaussian_mixture)")
     impl: ClassVar[str] = f"{IMPL_PACKAGE}.toy2d:build_toy2d"
 
+    def num_items(self) -> int:
+        return self.n_samples
+
     @model_validator(mode="after")
     def _dataset_options(self, info: ValidationInfo) -> Toy2dSpec:
         default = type(self).model_fields["n_components"].default
