@@ -176,7 +176,11 @@ class FeatureExtractorSpec(Spec):
 
     def weights_identity(self) -> str:
         """What identifies the weights (a file's sha256), for caches of reference features."""
-        return ""
+        raise NotImplementedError
+
+    def example_input_shape(self) -> tuple[int, int, int]:
+        """One (C, H, W) the extractor takes: what the conformance checks feed it."""
+        raise NotImplementedError
 
 
 SCHEDULES: Registry[ScheduleSpec] = Registry("schedule", ScheduleSpec, "ddpm_kit.schedules", "beta schedule")

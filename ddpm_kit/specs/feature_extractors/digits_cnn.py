@@ -41,5 +41,8 @@ class DigitsCNNSpec(FeatureExtractorSpec):
                     "nor converts channels); use inception_fid for other images"]
         return []
 
+    def example_input_shape(self) -> tuple[int, int, int]:
+        return (1, 8, 8)
+
     def weights_identity(self) -> str:
         return f"sha256:{WEIGHTS_SHA256}"
