@@ -40,3 +40,25 @@ def run_export(checkpoint: Path, out: Path | None, *, force: bool, ema: bool, ex
     typer.echo(f"exported {checkpoint} -> {out_dir} (diffusers DDPMPipeline)")
     for path in written:
         typer.echo(f"  {path}")
+
+
+def run_import(folder: Path, out: Path, *, backbone: str, force: bool) -> None:
+    """``import-diffusers DIR --out CKPT [--backbone unet|diffusers.unet2d] [--force]``."""
+    from ddpm_kit.config import ConfigError
+    from ddpm_kit.interop.diffusers_import import ImportProblem, import_diffusers
+
+    if not folder.is_dir():
+        raise UserError(f"{folder}: not a folder (pass a diffusers pipeline folder holding model_index.json)")
+    if out.exists() and not force:
+        raise UserError(f"--out {out}: exists; use --force to overwrite it, or another --out")
+    try:
+        written = import_diffusers(folder, out, backbone=backbone)
+    except ImportProblem as exc:
+        raise UserError(str(exc)) from None
+    except KeyError as exc:
+        raise UserError(f"{folder / 'unet'}: {exc.args[0]}") from None
+    except ConfigError as exc:
+        raise UserError(f"{folder}: the imported model does not validate: {exc}") from None
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    typer.echo(f"imported {folder} -> {written}")
