@@ -55,7 +55,7 @@ def unet_spec(config: dict[str, Any], where: Path) -> dict[str, Any]:
                "use_scale_shift_norm": config.get("resnet_time_scale_shift") == "scale_shift",
                "num_classes": config.get("num_class_embeds")}
     try:
-        expected = unet2d_config(UNetSpec.model_validate(section))
+        expected = unet2d_config(UNetSpec.model_validate(section, context={"warnings": []}))
     except (ValueError, NotRepresentable) as exc:
         raise ImportProblem(f"{where}: a UNet2DModel the built-in unet backbone cannot reproduce ({exc}); "
                             f"import it with --backbone diffusers.unet2d") from None
