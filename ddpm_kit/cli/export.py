@@ -35,7 +35,7 @@ def export(
     if safetensors == diffusers:
         raise UserError("choose one export format: --safetensors or --diffusers")
     if diffusers:
-        from ddpm_kit.interop.diffusers_cli import run_export
+        from ddpm_kit.cli.interop import run_export
 
         return run_export(checkpoint, out, force=force, ema=not no_ema, expect=expectations(set_))
     if not checkpoint.exists():
