@@ -11,8 +11,11 @@ PYTEST_ARGS ?= -n 2
 BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.ddpm-kit-setup
 # Every plugin package under plugins/ is installed editable into the same environment, except the
-# template (plugins/template), which the tests build and install into a temporary folder.
+# template (plugins/template), which the tests build and install into a temporary folder. A plugin's
+# optional extras listed here are installed too, so that its tests run (not skip) in CI.
 PLUGINS    := $(filter-out plugins/template/%,$(wildcard plugins/*/pyproject.toml))
+EXTRAS_ddpm-kit-diffusers := [diffusers]
+plugin_req = '$(patsubst %/,%,$(dir $(1)))$(EXTRAS_$(notdir $(patsubst %/,%,$(dir $(1)))))'
 
 .PHONY: setup train test test-slow bench clean
 
@@ -20,7 +23,7 @@ $(STAMP): pyproject.toml $(PLUGINS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	$(BIN)/python -m pip install --quiet -e ".[dev]" $(foreach p,$(PLUGINS),-e $(call plugin_req,$(p)))
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -23,16 +23,21 @@ from ddpm_kit.cli.sample import CKPT_HELP, EXPECT_HELP, expectations, missing_pa
 @app.command()
 def export(
     checkpoint: Path = typer.Argument(..., help=CKPT_HELP),
-    safetensors: bool = typer.Option(False, "--safetensors", help="write safetensors weights + config.json "
-                                                                  "(the one format so far; required)"),
+    safetensors: bool = typer.Option(False, "--safetensors", help="write safetensors weights + config.json"),
+    diffusers: bool = typer.Option(False, "--diffusers", help="write a diffusers DDPMPipeline folder (EMA weights)"),
+    no_ema: bool = typer.Option(False, "--no-ema", help="with --diffusers: export the training weights"),
     out: Optional[Path] = typer.Option(None, "--out", help="output folder (default: <checkpoint>_safetensors "
                                                            "beside the checkpoint)"),
     force: bool = typer.Option(False, "--force", help="overwrite an existing export in --out"),
     set_: list[str] = typer.Option([], "--set", help=EXPECT_HELP),
 ) -> None:
     """Export a checkpoint's raw and EMA weights as safetensors, with its validated config."""
-    if not safetensors:
-        raise UserError("choose the export format: --safetensors")
+    if safetensors == diffusers:
+        raise UserError("choose one export format: --safetensors or --diffusers")
+    if diffusers:
+        from ddpm_kit.cli.interop import run_export
+
+        return run_export(checkpoint, out, force=force, ema=not no_ema, expect=expectations(set_))
     if not checkpoint.exists():
         raise missing_path_error(checkpoint)
     expect = expectations(set_)

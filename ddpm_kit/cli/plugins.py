@@ -90,8 +90,13 @@ def check(
     kind: list[str] = typer.Option([], "--kind", "-k", help="only this kind (repeatable)"),
     examples: int = typer.Option(10, "--examples", min=1, help="hypothesis examples per schedule family"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="list every property, not only failures"),
+    strict: bool = typer.Option(False, "--strict", help="a component whose optional dependency is missing fails "
+                                                        "(default: SKIP, with the install command)"),
 ) -> None:
     """Run the conformance suite on installed components; exit 1 when one fails.
+
+    A component whose optional dependency is not installed is reported as SKIP with the command that
+    installs it (exit 0); ``--strict`` counts it as a failure.
 
     Every kind: spec module imports no torch (checked in a fresh interpreter), docs, config round trip.
     Then per kind: schedule invariants (hypothesis), loss shape and gradients, weighting finite at SNR 0
@@ -107,25 +112,36 @@ def check(
         targets = select(names or [], kind)
     except RegistryError as exc:
         raise UserError(str(exc)) from None
-    failed = 0
+    failed = skipped = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # components' own warnings (ignored options) are not the question here
         for report in run_checks(targets, max_examples=examples):
-            failed += not report.ok
-            for line in _report_lines(report, verbose):
+            missing = report.ok and report.missing_dependency is not None
+            failed += not report.ok or (missing and strict)
+            skipped += missing and not strict
+            for line in _report_lines(report, verbose, strict):
                 typer.echo(line)
-    passed = len(targets) - failed
-    typer.echo(f"checked {len(targets)} component(s): {passed} passed, {failed} failed")
+    passed = len(targets) - failed - skipped
+    typer.echo(f"checked {len(targets)} component(s): {passed} passed, {failed} failed"
+               + (f", {skipped} skipped (optional dependency missing)" if skipped else ""))
     if failed:
         raise typer.Exit(1)
 
 
-def _report_lines(report, verbose: bool) -> list[str]:
-    """``PASS  kind  name  origin  (N properties, s)`` and, below it, failures, skips (and passes with -v)."""
+def _report_lines(report, verbose: bool, strict: bool = False) -> list[str]:
+    """``PASS  kind  name  origin  (N properties, s)`` and, below it, failures, skips (and passes with -v);
+    ``SKIP ... missing optional dependency: <install hint>`` (FAIL with ``strict``) when one is missing."""
     counted = [r for r in report.results if r.status != "skip"]
-    head = (f"{'PASS' if report.ok else 'FAIL'}  {report.kind:<11} {report.name:<24} {report.origin}  "
+    status = "PASS" if report.ok else "FAIL"
+    if report.ok and report.missing_dependency is not None:
+        status = "FAIL" if strict else "SKIP"
+    head = (f"{status}  {report.kind:<11} {report.name:<24} {report.origin}  "
             f"({len(counted)} properties, {report.seconds:.1f} s)")
     lines = [head]
+    if report.missing_dependency is not None:
+        lines.append(f"      missing optional dependency: {report.missing_dependency}")
+        if not verbose:
+            return lines + [f"      FAIL {r.name}: {d}" for r in report.results if r.status == "fail" for d in r.details]
     for result in report.results:
         if result.status == "fail":
             lines += [f"      FAIL {result.name}: {detail}" for detail in result.details]

@@ -6,12 +6,12 @@ from ddpm_kit.registry.kinds import (
     WEIGHTINGS, BackboneSpec, DataSpec, EMASpec, FeatureExtractorSpec, LossSpec, LRScheduleSpec, SamplerSpec,
     ScheduleSpec, WeightingSpec,
 )
-from ddpm_kit.registry.registry import Origin, PluginError, Registry, RegistryError, did_you_mean
+from ddpm_kit.registry.registry import MissingDependency, Origin, PluginError, Registry, RegistryError, did_you_mean
 from ddpm_kit.registry.spec import Spec, SpecWarning, report_warning
 
 __all__ = [
     "BACKBONES", "DATA_SOURCES", "EMAS", "FEATURE_EXTRACTORS", "FeatureExtractorSpec", "LOSSES", "LR_SCHEDULES", "REGISTRIES", "SAMPLERS", "SCHEDULES",
     "WEIGHTINGS", "BackboneSpec", "Component", "DataSpec", "EMASpec", "LRScheduleSpec", "LossSpec", "Origin",
-    "PluginError", "Registry", "RegistryError", "SamplerSpec", "ScheduleSpec", "Spec", "WeightingSpec",
+    "MissingDependency", "PluginError", "Registry", "RegistryError", "SamplerSpec", "ScheduleSpec", "Spec", "WeightingSpec",
     "did_you_mean", "SpecWarning", "report_warning",
 ]

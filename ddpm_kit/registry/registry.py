@@ -35,6 +35,12 @@ class PluginError(RuntimeError):
     """A plugin that could not be loaded, or that breaks the registry's rules."""
 
 
+class MissingDependency(PluginError):
+    """A component whose optional dependency is not installed; the message says how to install it.
+
+    ``ddpm-kit plugins check`` reports such a component as SKIP (a failure with ``--strict``)."""
+
+
 @dataclass(frozen=True)
 class Origin:
     """Where a component comes from: ``builtin`` or a distribution and its version."""

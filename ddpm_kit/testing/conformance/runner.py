@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ddpm_kit.registry import REGISTRIES, PluginError, RegistryError, Spec, did_you_mean
+from ddpm_kit.registry import REGISTRIES, MissingDependency, PluginError, RegistryError, Spec, did_you_mean
 from ddpm_kit.testing.conformance.base import Context, Property, Skip
 from ddpm_kit.testing.conformance.examples import build_examples
 from ddpm_kit.testing.conformance.isolation import heavy_imports
@@ -45,6 +45,9 @@ class ComponentReport:
     origin: str
     results: list[PropertyResult] = field(default_factory=list)
     seconds: float = 0.0
+
+    #: set when an optional dependency of the component is missing (the install hint); its properties skip
+    missing_dependency: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -112,6 +115,8 @@ def run_property(prop: Property, spec_cls: type[Spec], instances: Sequence[Spec]
             problems += [prefix + p for p in prop.check(target, ctx)]
         except Skip as reason:
             return PropertyResult(prop.name, "skip", (str(reason),))
+        except MissingDependency:
+            raise  # the whole component skips (component_report)
         except Exception as exc:  # a component may fail in any way; that is what is being checked
             problems.append(f"{prefix}raised {type(exc).__name__}: {exc}")
     return PropertyResult(prop.name, "fail" if problems else "pass", tuple(problems))
@@ -134,10 +139,15 @@ def component_report(kind: str, name: str, *, max_examples: int = 10,
         instances, problems = build_examples(kind, name, spec_cls, Path(tmp))
         report.results.append(PropertyResult("examples validate", "fail" if problems else "pass", tuple(problems)))
         for prop in COMMON + kind_properties(kind):
-            if not instances and not prop.per_class:
-                report.results.append(PropertyResult(prop.name, "skip", ("no example validates",)))
+            if report.missing_dependency is not None or (not instances and not prop.per_class):
+                reason = report.missing_dependency or "no example validates"
+                report.results.append(PropertyResult(prop.name, "skip", (reason,)))
                 continue
-            report.results.append(run_property(prop, spec_cls, instances, ctx))
+            try:
+                report.results.append(run_property(prop, spec_cls, instances, ctx))
+            except MissingDependency as exc:
+                report.missing_dependency = str(exc)
+                report.results.append(PropertyResult(prop.name, "skip", (str(exc),)))
     report.seconds = time.perf_counter() - start
     return report
 

@@ -1,7 +1,7 @@
 """The `diffusers.unet2d` implementation: builds ``diffusers.UNet2DModel`` and adapts its call.
 
 diffusers is imported here, when a network is built, never when a config is validated. Without it the
-build fails with a ``PluginError`` that names the package and how to install it.
+build fails with a ``MissingDependency`` (a ``PluginError``) that names the package and how to install it.
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from typing import Any
 import torch
 from torch import nn
 
-from ddpm_kit.registry import PluginError
+from ddpm_kit.registry import MissingDependency
 from ddpm_kit_diffusers.specs import INSTALL_HINT, UNet2DSpec
 
 
 def import_unet2d() -> Any:
-    """``diffusers.UNet2DModel``, or PluginError naming the missing package."""
+    """``diffusers.UNet2DModel``, or MissingDependency (a PluginError) naming the missing package."""
     try:
         module = importlib.import_module("diffusers")
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] != "diffusers":
             raise  # diffusers is there but one of its own dependencies is missing: show that
-        raise PluginError(f"backbone 'diffusers.unet2d' (distribution ddpm-kit-diffusers) needs the 'diffusers' "
+        raise MissingDependency(f"backbone 'diffusers.unet2d' (distribution ddpm-kit-diffusers) needs the 'diffusers' "
                           f"package, which is not installed: {INSTALL_HINT}") from exc
     return module.UNet2DModel
 

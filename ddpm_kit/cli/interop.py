@@ -1,0 +1,82 @@
+"""``ddpm-kit import-diffusers DIR --out CKPT`` and the checks and messages of ``export --diffusers``.
+
+The logic lives in ``ddpm_kit.interop``; exit code 1 for a folder that does not fit (named file, field or keys).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ddpm_kit.cli.app import app
+from ddpm_kit.cli.entry import UserError
+from ddpm_kit.cli.sample import missing_path_error
+
+
+@app.command("import-diffusers")
+def import_diffusers(
+    folder: Path = typer.Argument(..., help="a diffusers DDPMPipeline/DDIMPipeline folder (UNet2DModel)"),
+    out: Path = typer.Option(..., "--out", help="checkpoint to write"),
+    backbone: str = typer.Option("unet", "--backbone", help="unet (CompVis layout, converted) or diffusers.unet2d "
+                                                            "(the plugin's backbone, weights as is)"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing --out"),
+) -> None:
+    """Import a diffusers UNet2DModel pipeline folder as a ddpm-kit checkpoint (strict: every key mapped)."""
+    if backbone not in ("unet", "diffusers.unet2d"):
+        raise UserError(f"--backbone {backbone!r}: choose unet or diffusers.unet2d")
+    run_import(folder, out, backbone=backbone, force=force)
+
+
+def run_export(checkpoint: Path, out: Path | None, *, force: bool, ema: bool, expect: Any) -> None:
+    """``export CKPT --diffusers [--out DIR] [--no-ema] [--force]``."""
+    from ddpm_kit.checkpoint import CheckpointError
+    from ddpm_kit.interop.diffusers_export import export_diffusers
+    from ddpm_kit.interop.unet_keys import NotRepresentable
+
+    if not checkpoint.exists():
+        raise missing_path_error(checkpoint)
+    out_dir = out or checkpoint.with_name(checkpoint.stem + "_diffusers")
+    if out_dir.resolve() == checkpoint.resolve():
+        raise UserError(f"--out {out_dir}: is the checkpoint itself; choose another folder")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir}: exists and is not a folder")
+    if (out_dir / "model_index.json").exists() and not force:
+        raise UserError(f"--out {out_dir}: already holds a diffusers export; use --force to overwrite it, "
+                        f"or another --out")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        written = export_diffusers(checkpoint, out_dir, ema=ema, expect=expect)
+    except NotRepresentable as exc:
+        raise UserError(f"{checkpoint}: cannot export for diffusers: {exc}") from None
+    except CheckpointError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot write {out_dir}: {exc.strerror or exc}") from None
+    typer.echo(f"exported {checkpoint} -> {out_dir} (diffusers DDPMPipeline)")
+    for path in written:
+        typer.echo(f"  {path}")
+
+
+def run_import(folder: Path, out: Path, *, backbone: str, force: bool) -> None:
+    """``import-diffusers DIR --out CKPT [--backbone unet|diffusers.unet2d] [--force]``."""
+    from ddpm_kit.config import ConfigError
+    from ddpm_kit.interop.diffusers_import import ImportProblem, import_diffusers
+
+    if not folder.is_dir():
+        raise UserError(f"{folder}: not a folder (pass a diffusers pipeline folder holding model_index.json)")
+    if out.exists() and not force:
+        raise UserError(f"--out {out}: exists; use --force to overwrite it, or another --out")
+    try:
+        written = import_diffusers(folder, out, backbone=backbone)
+    except ImportProblem as exc:
+        raise UserError(str(exc)) from None
+    except KeyError as exc:
+        raise UserError(f"{folder / 'unet'}: {exc.args[0]}") from None
+    except ConfigError as exc:
+        raise UserError(f"{folder}: the imported model does not validate: {exc}") from None
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    typer.echo(f"imported {folder} -> {written}")

@@ -1,0 +1,1 @@
+"""Interoperability with other tools' formats (torch-level; no third-party import at package import)."""
