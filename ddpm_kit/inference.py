@@ -202,10 +202,17 @@ def _build(document: dict[str, Any], has_run: bool, hparams: Mapping[str, Any], 
 
 def _read_export(folder: Path) -> tuple[dict[str, Any], dict[str, Tensor], list[dict[str, Tensor]]]:
     """config.json, the raw weights and every EMA weights file of an export folder."""
+    from ddpm_kit.files import input_file_problem
+
+    if not (folder / CONFIG_FILE).exists():
+        raise CheckpointError(f"{folder}: a folder, but no {CONFIG_FILE}: not a ddpm-kit export")
+    problem = input_file_problem(folder / CONFIG_FILE, "config")
+    if problem:
+        raise CheckpointError(f"{folder / CONFIG_FILE}: {problem}")
     try:
         meta = json.loads((folder / CONFIG_FILE).read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{folder}: a folder, but no {CONFIG_FILE}: not a ddpm-kit export") from None
+    except RecursionError:
+        raise CheckpointError(f"{folder / CONFIG_FILE}: nested too deeply to be a ddpm-kit config") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{folder / CONFIG_FILE}: unreadable ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != EXPORT_FORMAT:
