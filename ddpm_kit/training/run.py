@@ -150,6 +150,7 @@ def _fit(run: RunConfig, out_dir: Path, splits: Any, resume_from: Path | None, s
          callbacks: Sequence[Any]) -> TrainResult:
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint
+    from pytorch_lightning.utilities.exceptions import SIGTERMException
 
     from ddpm_kit.module import DDPM, NonFiniteLoss
     from ddpm_kit.training import callbacks as cb
@@ -191,6 +192,9 @@ def _fit(run: RunConfig, out_dir: Path, splits: Any, resume_from: Path | None, s
         warnings.filterwarnings("ignore", message=".*your dataloader is not resumable.*")
         try:
             trainer.fit(model, train_data, val_data, ckpt_path=str(resume_from) if resume_from else None)
+        except SIGTERMException:  # Lightning's own SIGTERM handling ends fit with this SystemExit(0)
+            if stopper.signal_name is None:
+                raise
         except NonFiniteLoss as exc:
             good = last if last.exists() else None
             raise TrainingStopped(f"{exc}. The run stopped; the last good checkpoint is "
