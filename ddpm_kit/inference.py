@@ -134,15 +134,19 @@ def check_expectations(stored: RunConfig, document: dict[str, Any], expect: Mapp
 
 # ----------------------------------------------------------------------------------------- weight checks
 def _check_keys(own: Mapping[str, Tensor], state: Mapping[str, Tensor], where: str) -> None:
-    """Strict: the same keys and shapes as the model the stored config builds."""
+    """Strict: the same keys, shapes and kinds of dtype (float / int / bool) as the model the stored config builds."""
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     shapes = [f"{k}: checkpoint {tuple(state[k].shape)}, model {tuple(own[k].shape)}"
               for k in own if k in state and state[k].shape != own[k].shape]
-    if missing or unexpected or shapes:
+    kinds = [f"{k}: checkpoint {state[k].dtype}, model {own[k].dtype}" for k in own
+             if k in state and (state[k].is_floating_point(), state[k].is_complex(), state[k].dtype == torch.bool)
+             != (own[k].is_floating_point(), own[k].is_complex(), own[k].dtype == torch.bool)]
+    if missing or unexpected or shapes or kinds:
         parts = [f"{len(keys)} {what} ({', '.join(keys[:3])}{', ...' if len(keys) > 3 else ''})"
                  for what, keys in (("missing keys", missing), ("unexpected keys", unexpected),
-                                    ("tensors of another shape", shapes)) if keys]
+                                    ("tensors of another shape", shapes), ("tensors of another dtype kind", kinds))
+                 if keys]
         raise CheckpointError(f"{where}: the weights do not fit the model its stored config builds: "
                               f"{'; '.join(parts)}")
 

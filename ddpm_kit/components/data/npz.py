@@ -57,7 +57,8 @@ def check_member_size(spec: NpzSpec, archive: Any, name: str) -> None:
         info = archive.zip.getinfo(member)
         with archive.zip.open(member) as stream:
             version = np.lib.format.read_magic(stream)
-            shape, _, dtype = np.lib.format._read_array_header(stream, version)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(stream)
     except (KeyError, OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise _fail(spec, f"cannot read the header of array {name!r} ({type(exc).__name__}: {exc}).") from exc
     claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
