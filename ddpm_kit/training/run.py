@@ -104,6 +104,16 @@ def resume_step(run: RunConfig, checkpoint: Path) -> int:
     return step
 
 
+def worker_message(exc: Exception) -> str:
+    """The one-paragraph message of an error raised in a DataLoader worker, without the traceback text that
+    torch's re-raise puts in front of it."""
+    text = str(exc)
+    if "Original Traceback" not in text:
+        return text
+    last = [line for line in text.splitlines() if line.strip()][-1]
+    return last.split("Error: ", 1)[1] if "Error: " in last else last
+
+
 def trainer_kwargs(run: RunConfig) -> dict[str, Any]:
     kwargs = run.trainer.model_dump()
     return {k: v for k, v in kwargs.items() if v is not None}
@@ -152,6 +162,7 @@ def _fit(run: RunConfig, out_dir: Path, splits: Any, resume_from: Path | None, s
     from pytorch_lightning.callbacks import ModelCheckpoint
     from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+    from ddpm_kit.components.data.base import DataSourceError
     from ddpm_kit.module import DDPM, NonFiniteLoss
     from ddpm_kit.training import callbacks as cb
     from ddpm_kit.training.data import first_batch, train_loader, val_loader
@@ -195,6 +206,8 @@ def _fit(run: RunConfig, out_dir: Path, splits: Any, resume_from: Path | None, s
         except SIGTERMException:  # Lightning's own SIGTERM handling ends fit with this SystemExit(0)
             if stopper.signal_name is None:
                 raise
+        except DataSourceError as exc:  # from a DataLoader worker it carries the worker's traceback as text
+            raise DataSourceError(worker_message(exc)) from None
         except NonFiniteLoss as exc:
             good = last if last.exists() else None
             raise TrainingStopped(f"{exc}. The run stopped; the last good checkpoint is "

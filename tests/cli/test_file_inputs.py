@@ -13,6 +13,7 @@ import torch
 import yaml
 
 from tests.cli.test_run_folders import TOY
+from tests.conftest import BASE_CONFIG
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +144,24 @@ def test_outputs_to_folders_and_unwritable_paths(tmp_path, cli):
         _clean(*cli("schedule", "plot", "cosine", "-o", locked / "s.png"), 1, "not writable")
     finally:
         locked.chmod(0o700)
+
+
+def test_truncated_image_in_a_worker_is_one_paragraph(tmp_path, cli, write_config):
+    from PIL import Image
+
+    root = tmp_path / "images" / "a"
+    root.mkdir(parents=True)
+    for i in range(8):
+        Image.new("L", (8, 8), color=i * 20).save(root / f"{i}.png")
+    raw = (root / "7.png").read_bytes()
+    (root / "7.png").write_bytes(raw[: len(raw) // 2])  # the header still opens; the pixels are cut off
+    config = {
+        "model": {**BASE_CONFIG["model"], "timesteps": 20},
+        "data": {"name": "image_folder", "path": str(tmp_path / "images"), "image_size": 8, "channels": 1,
+                 "batch_size": 8, "num_workers": 1},
+        "trainer": {"max_steps": 2, "accelerator": "cpu", "devices": 1},
+        "output": {"image_every_n_steps": 0, "num_samples": 4},
+    }
+    code, out, err = cli("train", write_config(config), "--out", tmp_path / "run")
+    _clean(code, out, err, 1, "7.png")
+    assert "Original Traceback" not in err and 'File "' not in err
