@@ -138,7 +138,10 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     import pytorch_lightning as pl
 
     out_dir = Path(out_dir)
-    resumable = check_out_dir(out_dir, run.model_dump(mode="json"), config_path, force)
+    if launch_rank() == 0:
+        resumable = check_out_dir(out_dir, run.model_dump(mode="json"), config_path, force)
+    else:  # rank 0 checked the folder (and may have written config.yaml already)
+        resumable = (out_dir / "checkpoints" / "last.ckpt").exists() and not force
     last = out_dir / "checkpoints" / "last.ckpt"
     if resume and not resumable:
         raise RunDirError(f"--resume: {last} does not exist" if not last.exists() else

@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 
 LOCK_FILE = ".ddpm-kit.lock"
 OWN_PREFIX = ".ddpm-kit"  # the lock and the write probe: not user data
-#: Settings a resumed run may change: how long it trains.
-RESUMABLE_CHANGES = {("trainer", "max_steps"), ("trainer", "max_epochs")}
+#: Sections a resumed run may change: how long and on what hardware it trains (a DDP run resumes on any
+#: number of devices).
+RESUMABLE_SECTIONS = {"trainer"}
 
 
 class RunDirError(ValueError):
@@ -34,10 +35,12 @@ def _differences(now: dict[str, Any], before: dict[str, Any]) -> list[str]:
     keys = sorted(set(now) | set(before))
     out = []
     for section in keys:
+        if section in RESUMABLE_SECTIONS:
+            continue
         a, b = now.get(section), before.get(section)
         if isinstance(a, dict) and isinstance(b, dict):
             out += [f"{section}.{k}" for k in sorted(set(a) | set(b))
-                    if a.get(k) != b.get(k) and (section, k) not in RESUMABLE_CHANGES]
+                    if a.get(k) != b.get(k)]
         elif a != b:
             out.append(section)
     return out
