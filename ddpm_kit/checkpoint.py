@@ -34,9 +34,14 @@ class CheckpointError(ValueError):
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint object with ``weights_only=True`` (or safetensors); clear errors for bad files."""
+    from ddpm_kit.files import input_file_problem
+
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    problem = input_file_problem(path, "checkpoint")
+    if problem:
+        raise CheckpointError(f"{path}: {problem}")
     if path.suffix == ".safetensors":
         from safetensors import SafetensorError
         from safetensors.torch import load_file

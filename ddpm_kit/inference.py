@@ -134,15 +134,19 @@ def check_expectations(stored: RunConfig, document: dict[str, Any], expect: Mapp
 
 # ----------------------------------------------------------------------------------------- weight checks
 def _check_keys(own: Mapping[str, Tensor], state: Mapping[str, Tensor], where: str) -> None:
-    """Strict: the same keys and shapes as the model the stored config builds."""
+    """Strict: the same keys, shapes and kinds of dtype (float / int / bool) as the model the stored config builds."""
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     shapes = [f"{k}: checkpoint {tuple(state[k].shape)}, model {tuple(own[k].shape)}"
               for k in own if k in state and state[k].shape != own[k].shape]
-    if missing or unexpected or shapes:
+    kinds = [f"{k}: checkpoint {state[k].dtype}, model {own[k].dtype}" for k in own
+             if k in state and (state[k].is_floating_point(), state[k].is_complex(), state[k].dtype == torch.bool)
+             != (own[k].is_floating_point(), own[k].is_complex(), own[k].dtype == torch.bool)]
+    if missing or unexpected or shapes or kinds:
         parts = [f"{len(keys)} {what} ({', '.join(keys[:3])}{', ...' if len(keys) > 3 else ''})"
                  for what, keys in (("missing keys", missing), ("unexpected keys", unexpected),
-                                    ("tensors of another shape", shapes)) if keys]
+                                    ("tensors of another shape", shapes), ("tensors of another dtype kind", kinds))
+                 if keys]
         raise CheckpointError(f"{where}: the weights do not fit the model its stored config builds: "
                               f"{'; '.join(parts)}")
 
@@ -202,10 +206,17 @@ def _build(document: dict[str, Any], has_run: bool, hparams: Mapping[str, Any], 
 
 def _read_export(folder: Path) -> tuple[dict[str, Any], dict[str, Tensor], list[dict[str, Tensor]]]:
     """config.json, the raw weights and every EMA weights file of an export folder."""
+    from ddpm_kit.files import input_file_problem
+
+    if not (folder / CONFIG_FILE).exists():
+        raise CheckpointError(f"{folder}: a folder, but no {CONFIG_FILE}: not a ddpm-kit export")
+    problem = input_file_problem(folder / CONFIG_FILE, "config")
+    if problem:
+        raise CheckpointError(f"{folder / CONFIG_FILE}: {problem}")
     try:
         meta = json.loads((folder / CONFIG_FILE).read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{folder}: a folder, but no {CONFIG_FILE}: not a ddpm-kit export") from None
+    except RecursionError:
+        raise CheckpointError(f"{folder / CONFIG_FILE}: nested too deeply to be a ddpm-kit config") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{folder / CONFIG_FILE}: unreadable ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != EXPORT_FORMAT:

@@ -1,6 +1,7 @@
 """The console script: the one place that turns errors into messages and exit codes.
 
-Exit codes: 0 success, 1 invalid input (config, checkpoint, data), 2 unreadable file or usage error.
+Exit codes: 0 success, 1 invalid input (config, checkpoint, data) or a failed run, 2 unreadable file or usage
+error, 130 SIGINT, 143 SIGTERM (training saves a checkpoint first).
 A user never sees a traceback for bad input; ``DDPM_KIT_DEBUG=1`` shows it for bug reports.
 
 This module does not import typer: ``ddpm-kit validate`` runs without it (see ``validate_core``), which

@@ -48,8 +48,11 @@ def export(
 
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"--out {out_dir}: exists and is not a folder")
-    if (out_dir / CONFIG_FILE).exists() and not force:
-        raise UserError(f"--out {out_dir}: already holds an export; use --force to overwrite it, or another --out")
+    existing = [name for name in (CONFIG_FILE, "weights.safetensors", "weights_ema.safetensors")
+                if (out_dir / name).exists() or (name != CONFIG_FILE and any(out_dir.glob(name.replace(".", "*."))))]
+    if existing and not force:
+        raise UserError(f"--out {out_dir}: already holds an export ({', '.join(existing)}); use --force to overwrite, or "
+                        f"another --out")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     from ddpm_kit.checkpoint import CheckpointError

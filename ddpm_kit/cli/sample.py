@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from pathlib import Path
 from typing import Any, Optional
 
@@ -50,15 +51,17 @@ def expectations(set_: list[str]) -> dict[str, Any]:
 
 def check_output(path: Path, suffixes: tuple[str, ...], what: str) -> None:
     """Fail before sampling when an output cannot be written."""
-    if path.suffix.lower() not in suffixes:
-        raise UserError(f"{what} {path}: use a file name ending in {' or '.join(suffixes)}")
     if path.is_dir():
         raise UserError(f"{what} {path}: is a folder; give a file name")
+    if path.suffix.lower() not in suffixes:
+        raise UserError(f"{what} {path}: use a file name ending in {' or '.join(suffixes)}")
     parent = path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
         raise UserError(f"{what} {path}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"{what} {path}: the folder {parent} is not writable")
 
 
 def one_paragraph(exc: Any) -> str:
@@ -80,8 +83,10 @@ def pick_device(name: str) -> Any:
     try:
         device = torch.device(name)
         torch.empty(0, device=device)
-    except (RuntimeError, AssertionError) as exc:
-        raise UserError(f"--device {name}: not usable here ({str(exc).splitlines()[0]})") from None
+    except (RuntimeError, AssertionError, ValueError) as exc:
+        raise UserError(f"--device {name}: not usable here ({(str(exc).splitlines() or [''])[0]})") from None
+    if device.type == "meta":
+        raise UserError(f"--device {name}: the meta device holds no data; use cpu or cuda")
     return device
 
 
@@ -130,6 +135,8 @@ def sample(
     """Draw samples from a trained checkpoint and write a PNG (and optionally an .npz)."""
     if not checkpoint.exists():
         raise missing_path_error(checkpoint)
+    if guidance is not None and not math.isfinite(guidance):
+        raise UserError(f"--guidance {guidance}: must be a finite number (1: no guidance)")
     expect = expectations(set_)
     target = pick_device(device)
     check_output(out, (".png",), "--out")
@@ -154,6 +161,7 @@ def sample(
     except ConfigError as exc:
         raise UserError(f"{exc.source}: {one_paragraph(exc)}") from None
     labels = check_conditions(module, label, guidance, n)
+    check_memory(module, n, batch_size)
     if ema is None and module.sampling_weights == "raw":
         typer.echo(f"note: {checkpoint} has no EMA weights; sampling with the training weights", err=True)
     module.to(target)
@@ -170,7 +178,31 @@ def sample(
                         f"--batch-size") from None
     finally:
         progress.close()
+    bad = int((~torch.isfinite(samples)).sum())
+    if bad:
+        raise UserError(f"{checkpoint}: sampling produced {bad} non-finite values (NaN or inf) in {len(samples)} "
+                        f"samples with {spec.name}; the checkpoint's weights or the sampler settings are broken "
+                        f"(check it with ddpm-kit export, or a finite --guidance); nothing was written")
     write_outputs(samples, labels, out, npz, f"{spec.name}, seed {seed}")
+
+
+def check_memory(module: Any, n: int, batch_size: int | None) -> None:
+    """The samples (float32) must fit in half the free host memory; a large network batch needs --batch-size."""
+    from ddpm_kit.module_parts.sampling import sample_shape
+
+    per_sample = 4 * math.prod(sample_shape(module, 1))
+    needed = n * per_sample
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return
+    if needed > free // 2:
+        raise UserError(f"--n {n}: the samples alone take {needed / 2**30:.1f} GiB, more than half the free memory "
+                        f"({free / 2**30:.1f} GiB); draw fewer (several --seed runs), and keep the network batch "
+                        f"small with --batch-size")
+    if batch_size is None and n > 4096:
+        raise UserError(f"--n {n}: one network batch of {n} samples is likely to exhaust memory; give "
+                        f"--batch-size (e.g. 256): the samples do not depend on it")
 
 
 def check_conditions(module: Any, label: int | None, guidance: float | None, n: int) -> Any:

@@ -76,7 +76,11 @@ def plot(schedules: list[str] = typer.Argument(..., help=SPEC_HELP),
                                         help="number of steps T"),
          output: Path = typer.Option(Path("schedules.png"), "-o", "--output", help="PNG to write")) -> None:
     """Draw alpha_bar and log-SNR against t for the named schedules."""
+    from ddpm_kit.cli.entry import UserError
+    from ddpm_kit.cli.sample import check_output
     from ddpm_kit.plotting import line_chart
+
+    check_output(output, (".png",), "-o")
 
     alpha_series, snr_series = {}, {}
     for spec in _specs(schedules):
@@ -85,9 +89,12 @@ def plot(schedules: list[str] = typer.Argument(..., help=SPEC_HELP),
         label = _label(spec)
         alpha_series[label] = (steps, alpha_bar)
         snr_series[label] = (steps, [math.log(a / (1 - a)) if 0 < a < 1 else math.nan for a in alpha_bar])
-    line_chart([
-        {"title": f"alpha_bar(t), T = {timesteps}", "xlabel": "t", "ylabel": "alpha_bar", "series": alpha_series},
-        {"title": "log SNR(t) = log(alpha_bar / (1 - alpha_bar))", "xlabel": "t", "ylabel": "log SNR",
-         "series": snr_series},
-    ], output)
+    try:
+        line_chart([
+            {"title": f"alpha_bar(t), T = {timesteps}", "xlabel": "t", "ylabel": "alpha_bar", "series": alpha_series},
+            {"title": "log SNR(t) = log(alpha_bar / (1 - alpha_bar))", "xlabel": "t", "ylabel": "log SNR",
+             "series": snr_series},
+        ], output)
+    except OSError as exc:
+        raise UserError(f"-o {output}: cannot be written ({exc.strerror or exc})") from None
     typer.echo(f"wrote {output}")

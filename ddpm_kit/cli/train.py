@@ -21,7 +21,8 @@ def train(
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
     out: Optional[Path] = typer.Option(None, "--out", help="run directory (default: output.dir of the config)"),
     resume: bool = typer.Option(False, "--resume", help="continue from <out>/checkpoints/last.ckpt (also automatic "
-                                                       "when it exists)"),
+                                                       "when it holds a run of the same config)"),
+    force: bool = typer.Option(False, "--force", help="train afresh into a non-empty --out, overwriting its run"),
     strict: bool = typer.Option(False, "--strict", help="treat validation warnings as errors"),
 ) -> None:
     """Validate, then train with Lightning; writes checkpoints, logs, sample grids and a loss curve."""
@@ -45,10 +46,14 @@ def train(
 
     from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.components.data.base import DataSourceError
-    from ddpm_kit.training.run import RunDirError, TrainingStopped, train as run_training
+    from ddpm_kit.training.run import RunDirError, TrainingInterrupted, TrainingStopped, train as run_training
 
     try:
-        result = run_training(run, out_dir, resume=resume)
+        result = run_training(run, out_dir, resume=resume, force=force, config_path=config)
+    except TrainingInterrupted as exc:
+        error = UserError(str(exc).replace("CONFIG", str(config or DEFAULT_PRESET)))
+        error.exit_code = exc.exit_code
+        raise error from None
     except (RunDirError, CheckpointError, DataSourceError, TrainingStopped) as exc:
         raise UserError(str(exc)) from None
     for line in result.lines():

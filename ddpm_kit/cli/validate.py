@@ -39,6 +39,13 @@ def schema(
     if output is None:
         typer.echo(text)
     else:
-        output.write_text(text + "\n")
+        from ddpm_kit.cli.entry import UserError
+
+        if output.is_dir():
+            raise UserError(f"-o {output}: is a folder; give a file name")
+        try:
+            output.write_text(text + "\n")
+        except OSError as exc:
+            raise UserError(f"-o {output}: cannot be written ({exc.strerror or exc})") from None
         typer.echo(f"wrote {output}", err=True)
     raise typer.Exit(1 if strict and problems else 0)

@@ -162,11 +162,16 @@ def parse_yaml(text: str, name: str = "<string>") -> Source:
 
 def read_yaml(path: str | Path) -> Source:
     """Read a YAML file; a missing, unreadable, binary or non-YAML file raises ConfigFileError."""
+    from ddpm_kit.files import input_file_problem
+
     path = Path(path)
     if not path.exists():
         raise ConfigFileError(f"{path}: no such file")
     if path.is_dir():
         raise ConfigFileError(f"{path}: is a directory, expected a YAML file")
+    problem = input_file_problem(path, "config")
+    if problem:
+        raise ConfigFileError(f"{path}: {problem}")
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from ddpm_kit.config import RunConfig
+from ddpm_kit.training.rundir import RunDirError, check_out_dir, run_lock
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,12 @@ class TrainingStopped(RuntimeError):
     """Training stopped on a non-finite loss; the message names the step, the terms and the last good checkpoint."""
 
 
-class RunDirError(ValueError):
-    """The output directory cannot be used (unwritable, or holds a run of another config)."""
+class TrainingInterrupted(RuntimeError):
+    """SIGINT or SIGTERM stopped training after a step; a checkpoint was saved. ``exit_code`` 130 / 143."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass
@@ -78,14 +83,35 @@ def resume_step(run: RunConfig, checkpoint: Path) -> int:
 
     stored = read_checkpoint(checkpoint)
     previous = (stored.get("hyper_parameters") or {}).get("run")
-    if previous is None:
+    if not isinstance(previous, dict) or not isinstance(previous.get("model"), dict):
         raise RunDirError(f"{checkpoint} holds no ddpm-kit run config; cannot resume from it")
+    step = stored.get("global_step")
+    if type(step) is not int or step < 0:
+        raise RunDirError(f"{checkpoint}: global_step is {step!r}, not a step count; cannot resume from it")
+    if not stored.get("optimizer_states"):
+        raise RunDirError(f"{checkpoint}: holds no optimizer state (a weights-only checkpoint); cannot resume "
+                          f"from it: start a new run (--force, or another --out) with model.ckpt_path to "
+                          f"initialise from it")
     now = run.model_dump(mode="json")
     different = sorted(k for k in now["model"] if now["model"].get(k) != previous["model"].get(k))
     if different:
         raise RunDirError(f"{checkpoint} was trained with other model settings ({', '.join(different)}); "
                           f"use another --out, or the same config to resume")
-    return int(stored.get("global_step", 0))
+    max_steps = run.trainer.max_steps
+    if max_steps is not None and 0 <= max_steps <= step:
+        raise RunDirError(f"{checkpoint} is already at step {step}, not before trainer.max_steps {max_steps}: "
+                          f"nothing to train; raise trainer.max_steps to continue it")
+    return step
+
+
+def worker_message(exc: Exception) -> str:
+    """The one-paragraph message of an error raised in a DataLoader worker, without the traceback text that
+    torch's re-raise puts in front of it."""
+    text = str(exc)
+    if "Original Traceback" not in text:
+        return text
+    last = [line for line in text.splitlines() if line.strip()][-1]
+    return last.split("Error: ", 1)[1] if "Error: " in last else last
 
 
 def trainer_kwargs(run: RunConfig) -> dict[str, Any]:
@@ -117,35 +143,55 @@ def best_checkpoint(run: RunConfig, checkpoints: Path, has_val: bool) -> Any:
                            save_top_k=run.output.save_top_k, auto_insert_metric_name=False, every_n_train_steps=every)
 
 
-def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequence[Any] = ()) -> TrainResult:
-    """Train ``run`` into ``out_dir`` (resuming from its last.ckpt when present); ``callbacks`` are added to
-    the Trainer's."""
+def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequence[Any] = (), force: bool = False,
+          config_path: Path | None = None) -> TrainResult:
+    """Train ``run`` into ``out_dir``; ``callbacks`` are added to the Trainer's.
+
+    Its ``checkpoints/last.ckpt`` is resumed when the folder holds a run of the same config (other
+    ``trainer.max_steps`` allowed); a non-empty folder of anything else is a RunDirError unless ``force``.
+    Nothing is written before the config, the folder and the data source were checked.
+    """
+    import pytorch_lightning as pl
+
+    out_dir = Path(out_dir)
+    if launch_rank() == 0:
+        resumable = check_out_dir(out_dir, run.model_dump(mode="json"), config_path, force)
+    else:  # rank 0 checked the folder (and may have written config.yaml already)
+        resumable = (out_dir / "checkpoints" / "last.ckpt").exists() and not force
+    last = out_dir / "checkpoints" / "last.ckpt"
+    if resume and not resumable:
+        raise RunDirError(f"--resume: {last} does not exist" if not last.exists() else
+                          f"--resume and --force: choose one")
+    start_step = resume_step(run, last) if resumable else 0
+    pl.seed_everything(run.seed, workers=True, verbose=False)
+    splits = run.data.load_impl()(run.data)  # the data source is opened and checked before anything is written
+    prepare_out_dir(out_dir)
+    if launch_rank() != 0:
+        return _fit(run, out_dir, splits, last if resumable else None, start_step, callbacks)
+    with run_lock(out_dir):
+        if resumable:
+            log.info("resuming from %s", last)
+        (out_dir / "config.yaml").write_text(yaml.safe_dump(run.model_dump(mode="json"), sort_keys=False))
+        return _fit(run, out_dir, splits, last if resumable else None, start_step, callbacks)
+
+
+def _fit(run: RunConfig, out_dir: Path, splits: Any, resume_from: Path | None, start_step: int,
+         callbacks: Sequence[Any]) -> TrainResult:
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint
+    from pytorch_lightning.utilities.exceptions import SIGTERMException
 
+    from ddpm_kit.components.data.base import DataSourceError
     from ddpm_kit.module import DDPM, NonFiniteLoss
     from ddpm_kit.training import callbacks as cb
     from ddpm_kit.training.data import first_batch, loader_options, on_gpu, train_loader, val_loader
     from ddpm_kit.training.evaluation import SampleQuality
     from ddpm_kit.training.logs import run_logger
     from ddpm_kit.training.progress import StepProgress, quiet_lightning
+    from ddpm_kit.training.signals import StopOnSignal
 
-    out_dir = Path(out_dir)
-    prepare_out_dir(out_dir)
     checkpoints = out_dir / "checkpoints"
     last = checkpoints / "last.ckpt"
-    resume_from, start_step = None, 0
-    if last.exists():
-        start_step = resume_step(run, last)
-        resume_from = last
-        log.info("resuming from %s", last)
-    elif resume:
-        raise RunDirError(f"--resume: {last} does not exist")
-    if launch_rank() == 0:
-        (out_dir / "config.yaml").write_text(yaml.safe_dump(run.model_dump(mode="json"), sort_keys=False))
-
-    pl.seed_everything(run.seed, workers=True, verbose=False)
-    splits = run.data.load_impl()(run.data)
     layout = {"channels_first": "channels_first", "vector": "vector"}[splits.layout]
     options = loader_options(run.data.num_workers, run.data.pin_memory, run.data.persistent_workers,
                              on_gpu(run.trainer.accelerator))
@@ -155,7 +201,8 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
 
     last_ckpt = ModelCheckpoint(dirpath=checkpoints, filename="last", save_top_k=0, save_last=True,
                                 every_n_train_steps=run.output.checkpoint_every_n_steps)
-    callbacks = [last_ckpt, cb.DataPosition(train_data), *callbacks]
+    stopper = StopOnSignal()
+    callbacks = [last_ckpt, cb.DataPosition(train_data), stopper, *callbacks]
     if run.eval is not None:
         callbacks.append(SampleQuality(run.eval, run, out_dir / "cache"))
     best_ckpt = best_checkpoint(run, checkpoints, val_data is not None)
@@ -173,7 +220,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     trainer = pl.Trainer(default_root_dir=out_dir, logger=logger, callbacks=callbacks, use_distributed_sampler=False,
                          enable_model_summary=False, enable_progress_bar=False, **kwargs)
     start = time.perf_counter()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), stopper.installed():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*LeafSpec.*")
         # On resume: the earlier metrics are kept (training/logs.py) and the data position is restored by
@@ -182,12 +229,22 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
         warnings.filterwarnings("ignore", message=".*your dataloader is not resumable.*")
         try:
             trainer.fit(model, train_data, val_data, ckpt_path=str(resume_from) if resume_from else None)
+        except SIGTERMException:  # Lightning's own SIGTERM handling ends fit with this SystemExit(0)
+            if stopper.signal_name is None:
+                raise
+        except DataSourceError as exc:  # from a DataLoader worker it carries the worker's traceback as text
+            raise DataSourceError(worker_message(exc)) from None
         except NonFiniteLoss as exc:
             good = last if last.exists() else None
             raise TrainingStopped(f"{exc}. The run stopped; the last good checkpoint is "
                                   f"{good or 'none (no checkpoint was written yet)'}; per-timestep losses "
                                   f"(train/loss_simple_q0..q3) are in {out_dir / 'logs'}. Lower the learning rate, "
                                   f"set trainer.gradient_clip_val, or set on_nonfinite_loss: skip") from None
+    if stopper.signal_name is not None:
+        trainer.save_checkpoint(last)
+        raise TrainingInterrupted(f"{stopper.signal_name}: interrupted at step {trainer.global_step}; checkpoint "
+                                  f"{last} saved; resume with: ddpm-kit train CONFIG --out {out_dir} --resume",
+                                  stopper.exit_code)
     seconds = time.perf_counter() - start
     metrics_csv = out_dir / "logs" / "metrics.csv"
     curve = cb.loss_curve(metrics_csv, out_dir / "loss_curve.png") if trainer.is_global_zero else None

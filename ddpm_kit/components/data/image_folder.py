@@ -66,6 +66,11 @@ def class_names(root: Path, files: list[Path]) -> list[str]:
 
 def check_header(path: Path) -> None:
     """Open the header (cheap; no pixel decoding) and check the mode is 8-bit."""
+    from ddpm_kit.files import input_file_problem
+
+    problem = input_file_problem(path, "image")
+    if problem:
+        raise DataSourceError(f"image_folder: {path}: {problem}.")
     try:
         with Image.open(path) as image:
             mode = image.mode

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,8 +22,13 @@ def _fail(spec: NpzSpec, problem: str) -> DataSourceError:
 def read_arrays(spec: NpzSpec) -> tuple[np.ndarray, np.ndarray | None]:
     """The sample array and the optional label array (no pickled objects)."""
     path = Path(spec.path).expanduser()
-    if not path.is_file():
+    from ddpm_kit.files import input_file_problem
+
+    if not path.exists():
         raise _fail(spec, f"no such file ({path.resolve()}). Check data.path.")
+    problem = input_file_problem(path, "array")
+    if problem:
+        raise _fail(spec, f"{problem}. Check data.path.")
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
@@ -35,12 +41,30 @@ def read_arrays(spec: NpzSpec) -> tuple[np.ndarray, np.ndarray | None]:
         for name in wanted:
             if name not in names:
                 raise _fail(spec, f"the file has no array {name!r}; it holds {names}. Set key / labels_key.")
+            check_member_size(spec, archive, name)
         try:
             samples = archive[spec.key]
             labels = archive[spec.labels_key] if spec.labels_key else None
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:  # pickled objects, truncated members
             raise _fail(spec, f"cannot read its arrays ({type(exc).__name__}: {exc}).") from exc
     return samples, labels
+
+
+def check_member_size(spec: NpzSpec, archive: Any, name: str) -> None:
+    """The array size a member's .npy header claims must fit in the bytes the member holds (no 7 TiB header)."""
+    member = name + ".npy"
+    try:
+        info = archive.zip.getinfo(member)
+        with archive.zip.open(member) as stream:
+            version = np.lib.format.read_magic(stream)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(stream)
+    except (KeyError, OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise _fail(spec, f"cannot read the header of array {name!r} ({type(exc).__name__}: {exc}).") from exc
+    claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if claimed > info.file_size:
+        raise _fail(spec, f"array {name!r}: its header claims shape {tuple(shape)} ({claimed:,} bytes) but the "
+                          f"member holds {info.file_size:,} bytes; the file is corrupt or truncated.")
 
 
 def to_channels_first(spec: NpzSpec, samples: np.ndarray) -> tuple[np.ndarray, str]:
