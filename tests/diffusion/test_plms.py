@@ -88,9 +88,21 @@ def test_timesteps_and_evaluations_follow_upstream_uniform():
     assert PLMSSamplerSpec(steps=50).num_steps(1000) == 51
 
 
-def test_plms_refuses_eta_and_non_eps_models():
+def test_plms_refuses_eta():
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="eta"):
         PLMSSamplerSpec(steps=15, eta=0.5)
-    assert PLMSSamplerSpec.parameterizations == ("eps",)
+
+
+@pytest.mark.parametrize("parameterization", ["eps", "x0", "v"])
+def test_recovers_gaussian_data_for_every_parameterization(parameterization):
+    from tests.diffusion.test_samplers import MU, STD, gaussian_oracle
+
+    buffers = schedule_buffers(make_betas(LinearSchedule(), 1000))
+    spec = PLMSSamplerSpec(steps=50)
+    samples, _ = spec.load_impl()(spec).sample(
+        gaussian_oracle(buffers, parameterization), buffers, (4096, 4), parameterization=parameterization,
+        clip_denoised=False, generator=torch.Generator().manual_seed(0))
+    assert abs(float(samples.mean()) - MU) < 0.01
+    assert abs(float(samples.std()) / STD - 1) < 0.03

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
+from ddpm_kit.diffusion.parameterization import predict_eps
 from ddpm_kit.diffusion.samplers.common import (
     Denoiser, check_parameterization, initial_noise, keep_intermediate, run_denoiser, timestep_batch,
 )
@@ -51,7 +52,8 @@ class PLMSSampler:
         """(samples, intermediates). Deterministic given x_T (eta = 0: no noise is drawn after x_T).
         Intermediates: x_T, then x after step i when (n - 1 - i) % log_every_t == 0 or i = 0.
         With clip_denoised, x0_hat is clamped to [-1, 1] and the direction uses eps' recomputed from it
-        (upstream has no clipping; parity needs clip_denoised off)."""
+        (upstream has no clipping; parity needs clip_denoised off). v and x0 outputs are converted to eps
+        (``predict_eps``) where upstream would silently use them as eps."""
         check_parameterization(parameterization, self.spec.parameterizations)
         T = buffers["betas"].shape[0]
         problems = self.spec.check(T)
@@ -59,6 +61,9 @@ class PLMSSampler:
             raise ValueError("; ".join(problems))
         device, dtype = buffers["betas"].device, buffers["betas"].dtype
         taus = self.spec.timesteps(T)
+        if float(buffers["alphas_cumprod"][taus[-1]]) == 0.0:
+            raise ValueError(f"alpha_bar[{taus[-1]}] = 0 (zero terminal SNR): PLMS divides by sqrt(alpha_bar) at its "
+                             "first step; choose steps so that the largest timestep is below T - 1")
         _, alphas, alphas_prev = ddim_sampling_parameters(buffers["alphas_cumprod"], taus, 0.0)
         sqrt_one_minus_alphas = torch.from_numpy(np.sqrt((1.0 - alphas).numpy()))  # upstream: np.sqrt, float32
         x = initial_noise(shape, x_T, generator, buffers)
@@ -70,11 +75,13 @@ class PLMSSampler:
             index = total - i - 1
             coefficients = self._coefficients(alphas, alphas_prev, sqrt_one_minus_alphas, index, x, device)
             t = timestep_batch(step, batch, device)
-            eps = run_denoiser(denoiser, x, t)
+            eps = predict_eps(run_denoiser(denoiser, x, t), x, t, parameterization, buffers)
             if not history:  # warm-up: pseudo improved Euler
                 provisional = self._transfer(x, eps, coefficients, clip_denoised)
                 t_next = timestep_batch(visit[min(i + 1, total - 1)], batch, device)
-                eps_prime = (eps + run_denoiser(denoiser, provisional, t_next)) / 2
+                eps_next = predict_eps(run_denoiser(denoiser, provisional, t_next), provisional, t_next,
+                                       parameterization, buffers)
+                eps_prime = (eps + eps_next) / 2
             else:
                 eps_prime = plms_eps(eps, history)
             x = self._transfer(x, eps_prime, coefficients, clip_denoised).to(dtype)

@@ -20,15 +20,14 @@ class PLMSSamplerSpec(SamplerSpec):
     Timesteps: upstream's ``make_ddim_timesteps('uniform', S, T)`` exactly, including its step count
     n = ceil(T / (T // S)), which exceeds S when S does not divide T (T=1000, S=15: 16 steps); the
     timestep spacing is upstream's only one. eta must be 0 (upstream raises otherwise), hence no eta field.
-    Upstream fails (``check``) for S > T and wherever the last timestep is T.
+    Upstream fails (``check``) for S > T and wherever the last timestep is T. Upstream uses every network
+    output as eps; here v and x0 outputs are converted to eps first (eps models: upstream's numbers).
     Source: Liu et al. 2022, "Pseudo Numerical Methods for Diffusion Models on Manifolds";
     CompVis ``ldm/models/diffusion/plms.py``.
     """
 
     name: Literal["plms"] = "plms"
     impl: ClassVar[str] = f"{IMPL_PACKAGE}.plms:PLMSSampler"
-    #: upstream uses every network output as eps (a v or x0 model would silently give wrong samples)
-    parameterizations: ClassVar[tuple[str, ...]] = ("eps",)
     steps: int = Field(50, ge=1, description="S: upstream's ddim_num_steps (steps taken: ceil(T / (T // S)))")
 
     def timesteps(self, timesteps: int) -> list[int]:
