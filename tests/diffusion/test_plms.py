@@ -106,3 +106,9 @@ def test_recovers_gaussian_data_for_every_parameterization(parameterization):
         clip_denoised=False, generator=torch.Generator().manual_seed(0))
     assert abs(float(samples.mean()) - MU) < 0.01
     assert abs(float(samples.std()) / STD - 1) < 0.03
+
+
+def test_passes_the_sampler_conformance_checks():
+    from ddpm_kit.testing.conformance import check_component
+
+    assert check_component("sampler", "plms", max_examples=3) == []
