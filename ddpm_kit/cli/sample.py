@@ -114,9 +114,9 @@ def write_png(samples: Any, path: Path, title: str) -> str:
 def sample(
     checkpoint: Path = typer.Argument(..., help=CKPT_HELP),
     n: int = typer.Option(64, "--n", min=1, help="number of samples"),
-    sampler: Optional[str] = typer.Option(None, "--sampler", help="ddpm, ddim, dpmpp_2m or a plugin's (default: "
+    sampler: Optional[str] = typer.Option(None, "--sampler", help="ddpm, ddim, plms, dpmpp_2m or a plugin's (default: "
                                                                   "the checkpoint's model.sampler)"),
-    steps: Optional[int] = typer.Option(None, "--steps", help="sampler steps (ddim, dpmpp_2m)"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="sampler steps (ddim, plms, dpmpp_2m)"),
     eta: Optional[float] = typer.Option(None, "--eta", help="DDIM noise scale in [0, 1]"),
     guidance: Optional[float] = typer.Option(None, "--guidance", help="classifier-free guidance scale "
                                                                      "(label-conditioned models)"),

@@ -63,6 +63,20 @@ def predict_x0(model_output: Tensor, x_t: Tensor, t: Tensor, parameterization: s
     return predict_start_from_z_and_v(x_t, t, model_output, buffers)
 
 
+def predict_eps(model_output: Tensor, x_t: Tensor, t: Tensor, parameterization: str, buffers: Buffers) -> Tensor:
+    """The network's estimate of eps: eps as is; v via ``predict_eps_from_z_and_v``;
+    x0: eps = (sqrt(1 / alpha_bar_t) x_t - x0) / sqrt(1 / alpha_bar_t - 1) (``predict_start_from_noise`` solved
+    for eps)."""
+    _check(parameterization)
+    if parameterization == "eps":
+        return model_output
+    if parameterization == "v":
+        return predict_eps_from_z_and_v(x_t, t, model_output, buffers)
+    return (
+        extract(buffers["sqrt_recip_alphas_cumprod"], t, x_t.shape) * x_t - model_output
+    ) / extract(buffers["sqrt_recipm1_alphas_cumprod"], t, x_t.shape)
+
+
 def training_target(parameterization: str, x0: Tensor, noise: Tensor, t: Tensor, buffers: Buffers) -> Tensor:
     """What the network regresses: eps -> noise, x0 -> x0, v -> ``get_v(x0, noise, t)``."""
     _check(parameterization)

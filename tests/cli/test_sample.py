@@ -148,3 +148,13 @@ def test_a_malicious_pickle_is_refused_without_running(cli, tmp_path):
     torch.save({"state_dict": {"w": torch.zeros(1)}, "hyper_parameters": WritesAFile(marker)}, evil)
     assert_one_paragraph(*cli("sample", evil), 1, "refused", "never runs code")
     assert not marker.exists()
+
+
+def test_plms_from_the_command_line(cli, ckpts, tmp_path):
+    code, out, err = cli("sample", ckpts.image, "--n", "2", "--sampler", "plms", "--steps", "5",
+                         "--out", tmp_path / "g.png", "--npz", tmp_path / "g.npz")
+    assert code == 0, err
+    assert "plms (6 steps)" in out  # 5 steps + the warm-up's second network evaluation
+    assert np.isfinite(np.load(tmp_path / "g.npz")["samples"]).all()
+    assert_one_paragraph(*cli("sample", ckpts.image, "--sampler", "plms", "--eta", "0.5"), 1,
+                         "sampler.eta: unknown key")

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from tests.conftest import ROOT, subprocess_env
@@ -141,3 +142,21 @@ def test_validate_never_imports_torch(tmp_path):
         result = subprocess.run([sys.executable, "-c", probe, str(example)], capture_output=True, text=True,
                                 env=subprocess_env(), timeout=60)
         assert "HEAVY [] CODE 0" in result.stdout, (example, result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize("sampler, message", [
+    ({"name": "plms", "steps": 27}, "upstream: IndexError"),  # T // 27 = 37 divides T - 1: last timestep T
+    ({"name": "plms", "steps": 1001}, "exceeds T=1000"),
+    ({"name": "plms", "steps": 15, "eta": 0.5}, "model.sampler.eta: unknown key"),
+])
+def test_plms_cases_where_upstream_fails_are_validation_errors(cli, write_config, base_config, sampler, message):
+    base_config["model"]["sampler"] = sampler
+    code, out, err = cli("validate", write_config(base_config))
+    assert code == 1 and message in err and "Traceback" not in out + err
+
+
+def test_plms_validates_and_reports_its_network_evaluations(cli, write_config, base_config):
+    base_config["model"]["sampler"] = {"name": "plms", "steps": 15}
+    code, out, err = cli("validate", write_config(base_config))
+    assert code == 0, err
+    assert "sampler plms (17 network evaluations)" in out  # 16 upstream steps + the warm-up's second evaluation

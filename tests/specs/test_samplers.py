@@ -87,6 +87,6 @@ def test_specs_and_checks():
     with pytest.raises(ValidationError):
         DDIMSamplerSpec(eta=1.5)
     with pytest.raises(ValidationError):
-        DDIMSamplerSpec(spacing="trailing")
+        DDIMSamplerSpec(spacing="trailling")
     with pytest.raises(ValidationError):
         DDIMSamplerSpec(steps=0)

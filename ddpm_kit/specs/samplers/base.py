@@ -37,7 +37,8 @@ def ddim_timesteps(spacing: str, steps: int, timesteps: int) -> list[int]:
     whenever upstream returns S in-range steps, while upstream's overshoot (T=1000, S=300 -> 334 steps)
     and its IndexError (last entry T: S = 111, 300, 333, 999, 1000 at T = 1000) cannot happen.
     quad: upstream's numbers (they never exceed about 0.8 T + 1; ``DDIMSamplerSpec.check`` reports
-    duplicates and out-of-range entries). Raises ValueError for S < 1 or S > T.
+    duplicates and out-of-range entries). leading / linspace / trailing: diffusers' meanings (below).
+    Raises ValueError for S < 1 or S > T.
     """
     if not 1 <= steps <= timesteps:
         raise ValueError(f"DDIM needs 1 <= steps <= T, got steps={steps}, T={timesteps}")
@@ -46,4 +47,31 @@ def ddim_timesteps(spacing: str, steps: int, timesteps: int) -> list[int]:
             return list(range(timesteps))
         stride = timesteps // steps
         return [k * stride + 1 for k in range(steps)]
+    if spacing in DIFFUSERS_SPACINGS:
+        return DIFFUSERS_SPACINGS[spacing](steps, timesteps)
     return upstream_ddim_timesteps(spacing, steps, timesteps)
+
+
+def leading_timesteps(steps: int, timesteps: int) -> list[int]:
+    """diffusers ``timestep_spacing="leading"`` (steps_offset 0): tau_k = k (T // S), k = 0..S-1.
+    Source: diffusers ``DDIMScheduler.set_timesteps``; Lin et al. 2024, table 2."""
+    return [k * (timesteps // steps) for k in range(steps)]
+
+
+def linspace_timesteps(steps: int, timesteps: int) -> list[int]:
+    """diffusers ``"linspace"``: tau_k = round(k (T - 1) / (S - 1)) (numpy's round half to even),
+    i.e. round(linspace(0, T - 1, S)). Source: as ``leading_timesteps``."""
+    if steps == 1:
+        return [0]
+    step = (timesteps - 1) / (steps - 1)
+    return [round(k * step) if k < steps - 1 else timesteps - 1 for k in range(steps)]
+
+
+def trailing_timesteps(steps: int, timesteps: int) -> list[int]:
+    """diffusers ``"trailing"``: round(arange(T, 0, -T / S)) - 1, ascending; the first step is T - 1.
+    Source: as ``leading_timesteps`` (Lin et al. 2024, section 3.3: sample from the last timestep)."""
+    ratio = timesteps / steps
+    return sorted(round(timesteps - k * ratio) - 1 for k in range(steps))
+
+
+DIFFUSERS_SPACINGS = {"leading": leading_timesteps, "linspace": linspace_timesteps, "trailing": trailing_timesteps}

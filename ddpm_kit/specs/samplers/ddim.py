@@ -25,7 +25,9 @@ class DDIMSamplerSpec(SamplerSpec):
     impl: ClassVar[str] = f"{IMPL_PACKAGE}.ddim:DDIMSampler"
     steps: int = Field(50, ge=1, description="number of network evaluations S (<= T)")
     eta: float = Field(0.0, ge=0.0, le=1.0, description="noise scale: 0 deterministic DDIM, 1 DDPM-like")
-    spacing: Literal["uniform", "quad"] = Field("uniform", description="how the S timesteps are spread over T")
+    spacing: Literal["uniform", "quad", "leading", "linspace", "trailing"] = Field(
+        "uniform", description="how the S timesteps are spread over T: upstream's uniform / quad, or diffusers' "
+                               "leading / linspace / trailing (trailing starts at T - 1)")
 
     def num_steps(self, timesteps: int) -> int:
         return self.steps
@@ -36,11 +38,11 @@ class DDIMSamplerSpec(SamplerSpec):
         taus = ddim_timesteps(self.spacing, self.steps, timesteps)
         problems = []
         if max(taus) >= timesteps:
-            problems.append(f"quad spacing reaches t={max(taus)} >= T={timesteps} (upstream: IndexError)")
+            problems.append(f"{self.spacing} spacing reaches t={max(taus)} >= T={timesteps} (upstream: IndexError)")
         unique = len(set(taus))
         if unique < len(taus):
             problems.append(
-                f"quad spacing gives only {unique} distinct timesteps for steps={self.steps} at T={timesteps}: "
+                f"{self.spacing} spacing gives only {unique} distinct timesteps for steps={self.steps} at T={timesteps}: "
                 "the repeated steps do nothing; use fewer steps or spacing 'uniform'"
             )
         return problems
