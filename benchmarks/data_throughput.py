@@ -18,6 +18,7 @@ import argparse  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -71,7 +72,8 @@ def train_images_per_second(config: Path, overrides: list[str], steps: int) -> t
     return run.data.batch_size / statistics.median(times), run.data.batch_size
 
 
-def image_folder_rows(count: int, batch_size: int, steps: int) -> list[dict]:
+def image_folder_rows(count: int, batch_size: int, steps: int) -> Iterator[list[dict]]:
+    """Loader rows first (fast), then the training row."""
     from ddpm_kit.components.data.image_folder import build_image_folder
 
     rows = []
@@ -92,14 +94,14 @@ def image_folder_rows(count: int, batch_size: int, steps: int) -> list[dict]:
                          "ratio": measured[workers][0] / measured[workers][1], "target": None})
         rows.append({"benchmark": "data_throughput", "measure": f"cache build s ({count} PNGs, first pass)",
                      "ours": build_s, "baseline": float("nan"), "ratio": None, "target": None})
+        yield rows
         train_rate, batch = train_images_per_second(
             IMAGE_CONFIG, [f"data.path={folder}", f"data.cache_dir={cache_dir}", f"data.batch_size={batch_size}"],
             steps)
-        rows.append({"benchmark": "data_throughput",
-                     "measure": f"img/s training (image_folder.yaml, batch {batch}) vs uncached loader, 1 worker",
-                     "ours": train_rate, "baseline": measured[1][1], "ratio": train_rate / measured[1][1],
-                     "target": None})
-    return rows
+        yield [{"benchmark": "data_throughput",
+                "measure": f"img/s training (image_folder.yaml, batch {batch}) vs uncached loader, 1 worker",
+                "ours": train_rate, "baseline": measured[1][1], "ratio": train_rate / measured[1][1],
+                "target": None}]
 
 
 def digits_rows(batch_size: int, steps: int) -> list[dict]:
@@ -116,13 +118,19 @@ def digits_rows(batch_size: int, steps: int) -> list[dict]:
              "ours": train_rate, "baseline": one, "ratio": train_rate / one, "target": None}]
 
 
-def run(quick: bool = False, images: int | None = None) -> list[dict]:
+def parts(quick: bool = False, images: int | None = None) -> Iterator[list[dict]]:
+    """The rows, one group at a time (image folder, digits), so a long run reports as it goes."""
     import torch
 
     torch.set_num_threads(2)
     count = images or (300 if quick else 5000)
-    steps = 8 if quick else 40
-    return image_folder_rows(count, 32 if quick else 64, steps) + digits_rows(64 if quick else 128, steps)
+    steps = 6 if quick else 40
+    yield from image_folder_rows(count, 32 if quick else 64, steps)
+    yield digits_rows(64 if quick else 128, steps)
+
+
+def run(quick: bool = False, images: int | None = None) -> list[dict]:
+    return [row for group in parts(quick, images) for row in group]
 
 
 def main() -> None:
@@ -130,9 +138,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="300 images and 8 training steps")
     parser.add_argument("--images", type=int, default=None, help="number of generated PNGs (default 5000)")
     args = parser.parse_args()
-    for row in run(quick=args.quick, images=args.images):
-        ratio = "" if row["ratio"] is None else f"  ratio {row['ratio']:.2f}"
-        print(f"{row['measure']:<78} {row['ours']:>10.1f} {row['baseline']:>10.1f}{ratio}")
+    for group in parts(quick=args.quick, images=args.images):
+        for row in group:
+            ratio = "" if row["ratio"] is None else f"  ratio {row['ratio']:.2f}"
+            print(f"{row['measure']:<78} {row['ours']:>10.1f} {row['baseline']:>10.1f}{ratio}", flush=True)
 
 
 if __name__ == "__main__":
