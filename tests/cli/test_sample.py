@@ -139,7 +139,7 @@ def test_bad_files_never_give_a_traceback(cli, ckpts, tmp_path):
     empty.write_bytes(b"")
     assert_one_paragraph(*cli("sample", empty), 1, "the file is empty")
     assert_one_paragraph(*cli("sample", ckpts.image, "--out", tmp_path / "grid.jpgx"), 1, "ending in .png")
-    assert_one_paragraph(*cli("sample", ckpts.image, "--out", tmp_path), 1, "ending in .png")
+    assert_one_paragraph(*cli("sample", ckpts.image, "--out", tmp_path), 1, "is a folder")
 
 
 def test_a_malicious_pickle_is_refused_without_running(cli, tmp_path):
