@@ -16,10 +16,9 @@ import os
 import sys
 
 
-class UserError(Exception):
-    """A problem with what the user gave (exit code 1); the message is one paragraph."""
+from ddpm_kit.cli.errors import UserError
 
-    exit_code = 1
+__all__ = ["UserError", "console", "main"]
 
 
 def console() -> None:

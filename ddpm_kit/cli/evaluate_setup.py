@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ddpm_kit.cli.entry import UserError
+from ddpm_kit.cli.errors import UserError
 
 #: EvalConfig field -> the evaluate option that sets it
 OPTION_OF = {"n": "--n", "sampler": "--sampler", "metrics": "--metrics", "extractor": "--extractor",
@@ -93,7 +93,7 @@ def _validated(data: dict) -> Any:
 def _check_against_run(run: Any, settings: Any) -> None:
     """The same rules as the ``eval`` section of a config: extractor vs images, n vs feature dimension, ..."""
     from ddpm_kit.config.errors import Issues
-    from ddpm_kit.config.evaluation import check_eval
+    from ddpm_kit.config.eval_rules import check_eval
     from ddpm_kit.config.rules import effective_timesteps
 
     issues = Issues()

@@ -16,7 +16,7 @@ from typing import Optional
 import typer
 
 from ddpm_kit.cli.app import app
-from ddpm_kit.cli.entry import UserError
+from ddpm_kit.cli.errors import UserError
 from ddpm_kit.cli.sample import CKPT_HELP, EXPECT_HELP, expectations, missing_path_error
 
 

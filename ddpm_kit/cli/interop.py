@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from ddpm_kit.cli.app import app
-from ddpm_kit.cli.entry import UserError
+from ddpm_kit.cli.errors import UserError
 from ddpm_kit.cli.sample import missing_path_error
 
 

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from ddpm_kit.cli.app import app
-from ddpm_kit.cli.entry import UserError
+from ddpm_kit.cli.errors import UserError
 
 plugins_app = typer.Typer(no_args_is_help=True, help="List and inspect registered components (built-ins and plugins).")
 app.add_typer(plugins_app, name="plugins")

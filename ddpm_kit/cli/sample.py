@@ -17,7 +17,7 @@ from typing import Any, Optional
 import typer
 
 from ddpm_kit.cli.app import app
-from ddpm_kit.cli.entry import UserError
+from ddpm_kit.cli.errors import UserError
 
 CKPT_HELP = "a .ckpt written by ddpm-kit train, or a folder written by ddpm-kit export"
 EXPECT_HELP = ("assert a model setting of the checkpoint, e.g. --set model.parameterization=eps (value is YAML; "

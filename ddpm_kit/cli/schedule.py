@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from ddpm_kit.cli.app import app
-from ddpm_kit.cli.entry import UserError
+from ddpm_kit.cli.errors import UserError
 from ddpm_kit.config.model import MAX_TIMESTEPS
 
 schedule_app = typer.Typer(no_args_is_help=True, help="Inspect beta schedules: key numbers and alpha_bar / log-SNR plots.")
@@ -76,7 +76,7 @@ def plot(schedules: list[str] = typer.Argument(..., help=SPEC_HELP),
                                         help="number of steps T"),
          output: Path = typer.Option(Path("schedules.png"), "-o", "--output", help="PNG to write")) -> None:
     """Draw alpha_bar and log-SNR against t for the named schedules."""
-    from ddpm_kit.cli.entry import UserError
+    from ddpm_kit.cli.errors import UserError
     from ddpm_kit.cli.sample import check_output
     from ddpm_kit.plotting import line_chart
 

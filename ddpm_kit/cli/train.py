@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ddpm_kit.cli.app import app
-from ddpm_kit.cli.entry import UserError
+from ddpm_kit.cli.errors import UserError
 from ddpm_kit.cli.validate_core import SET_HELP
 
 DEFAULT_PRESET = Path(__file__).resolve().parents[1] / "presets" / "digits.yaml"

@@ -39,7 +39,7 @@ def schema(
     if output is None:
         typer.echo(text)
     else:
-        from ddpm_kit.cli.entry import UserError
+        from ddpm_kit.cli.errors import UserError
 
         if output.is_dir():
             raise UserError(f"-o {output}: is a folder; give a file name")

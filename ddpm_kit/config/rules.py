@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ddpm_kit.config import budget, run_rules
 from ddpm_kit.config.errors import Issues
-from ddpm_kit.config.evaluation import check_eval, check_sampler, logged_keys
+from ddpm_kit.config.eval_rules import check_eval, check_sampler
+from ddpm_kit.config.evaluation import logged_keys
 from ddpm_kit.config.model import ModelConfig
 from ddpm_kit.config.run import RunConfig
 from ddpm_kit.registry import did_you_mean

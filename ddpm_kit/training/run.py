@@ -161,7 +161,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     last = out_dir / "checkpoints" / "last.ckpt"
     if resume and not resumable:
         raise RunDirError(f"--resume: {last} does not exist" if not last.exists() else
-                          f"--resume and --force: choose one")
+                          "--resume and --force: choose one")
     start_step = resume_step(run, last) if resumable else 0
     pl.seed_everything(run.seed, workers=True, verbose=False)
     splits = run.data.load_impl()(run.data)  # the data source is opened and checked before anything is written

@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from ddpm_kit.components.feature_extractors.base import ExtractorError, checked_file, sha256_of
-from ddpm_kit.components.feature_extractors.digits_cnn import DigitsCNN
 from ddpm_kit.components.feature_extractors.train_digits_cnn import digits, held_out_split
 from ddpm_kit.registry import FEATURE_EXTRACTORS
 from ddpm_kit.specs.feature_extractors import digits_cnn as spec_module
