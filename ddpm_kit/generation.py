@@ -64,6 +64,8 @@ class _ChunkedNetwork:
     def __init__(self, module: Any, chunk: int, progress: ProgressCallback | None = None, steps: int = 0) -> None:
         self._module, self._chunk = module, chunk
         self._progress, self._steps, self._done, self._total = progress, steps, 0, 0
+        #: per network evaluation: its timestep and whether its output was finite (a device flag: no sync per step)
+        self.evaluations: list[tuple[int, Tensor]] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._module, name)
@@ -78,7 +80,24 @@ class _ChunkedNetwork:
             self._done += 1
             if self._progress is not None:
                 self._progress(min(self._done, self._total), self._total)
-        return torch.cat(outputs)  # [B, ...]
+        out = torch.cat(outputs)  # [B, ...]
+        self.evaluations.append((int(t[0]), torch.isfinite(out).all()))
+        return out
+
+    def first_nonfinite(self) -> tuple[int, int] | None:
+        """(evaluation number from 1, its timestep) of the first network output holding NaN or inf, else None."""
+        if not self.evaluations:
+            return None
+        finite = torch.stack([flag for _, flag in self.evaluations]).cpu()
+        bad = (~finite).nonzero()
+        if len(bad) == 0:
+            return None
+        first = int(bad[0])
+        return first + 1, self.evaluations[first][0]
+
+
+class NonFiniteSamples(ValueError):
+    """Sampling produced NaN or inf; the message names the network evaluation where they first appeared."""
 
 
 def _slice_conditions(cond: dict[str, Any] | None, part: slice) -> dict[str, Any] | None:
@@ -109,4 +128,13 @@ def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_s
     generator = PerSampleNoise(seed, n)
     samples, _ = sampling.sample(network, n, sampler=spec.load_impl()(spec), generator=generator, labels=labels,
                                  guidance_scale=guidance_scale, use_ema=False)
-    return samples.detach().float().cpu(), labels
+    samples = samples.detach().float().cpu()
+    bad = int((~torch.isfinite(samples)).sum())
+    if bad:
+        first = network.first_nonfinite()
+        where = (f"the network output was first non-finite at evaluation {first[0]} of {len(network.evaluations)} "
+                 f"(t = {first[1]})" if first else "every network output was finite: the sampler's own arithmetic "
+                 "overflowed")
+        raise NonFiniteSamples(f"sampling produced {bad} non-finite values (NaN or inf) in {len(samples)} samples "
+                               f"with {spec.name}; {where}")
+    return samples, labels

@@ -106,11 +106,12 @@ def user_errors() -> Iterator[None]:
     from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.config import ConfigError
     from ddpm_kit.evaluation.errors import EvaluationError
+    from ddpm_kit.generation import NonFiniteSamples
     from ddpm_kit.registry import RegistryError
 
     try:
         yield
-    except (CheckpointError, EvaluationError, RegistryError) as exc:
+    except (CheckpointError, EvaluationError, NonFiniteSamples, RegistryError) as exc:
         raise UserError(str(exc)) from None
     except ConfigError as exc:
         raise UserError(f"{exc.source}: {one_paragraph(exc)}") from None

@@ -148,7 +148,7 @@ def sample(
 
     from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.config import ConfigError
-    from ddpm_kit.generation import generate, sampler_from
+    from ddpm_kit.generation import NonFiniteSamples, generate, sampler_from
     from ddpm_kit.inference import load_for_sampling
     from ddpm_kit.registry import RegistryError
 
@@ -176,13 +176,11 @@ def sample(
     except torch.cuda.OutOfMemoryError:
         raise UserError(f"out of device memory at a network batch of {batch_size or n}: use a smaller "
                         f"--batch-size") from None
+    except NonFiniteSamples as exc:
+        raise UserError(f"{checkpoint}: {exc}; the checkpoint's weights or the sampler settings are broken (a finite "
+                        "--guidance, another --sampler); nothing was written") from None
     finally:
         progress.close()
-    bad = int((~torch.isfinite(samples)).sum())
-    if bad:
-        raise UserError(f"{checkpoint}: sampling produced {bad} non-finite values (NaN or inf) in {len(samples)} "
-                        f"samples with {spec.name}; the checkpoint's weights or the sampler settings are broken "
-                        f"(check it with ddpm-kit export, or a finite --guidance); nothing was written")
     write_outputs(samples, labels, out, npz, f"{spec.name}, seed {seed}")
 
 

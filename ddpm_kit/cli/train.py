@@ -46,6 +46,7 @@ def train(
 
     from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.components.data.base import DataSourceError
+    from ddpm_kit.training.devices import DeviceError
     from ddpm_kit.training.run import RunDirError, TrainingInterrupted, TrainingStopped, train as run_training
 
     try:
@@ -54,7 +55,7 @@ def train(
         error = UserError(str(exc).replace("CONFIG", str(config or DEFAULT_PRESET)))
         error.exit_code = exc.exit_code
         raise error from None
-    except (RunDirError, CheckpointError, DataSourceError, TrainingStopped) as exc:
+    except (RunDirError, CheckpointError, DataSourceError, DeviceError, TrainingStopped) as exc:
         raise UserError(str(exc)) from None
     for line in result.lines():
         typer.echo(line)

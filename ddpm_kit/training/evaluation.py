@@ -37,6 +37,8 @@ class SampleQuality(pl.Callback):
         self._last = step
         scores = self.score(module) if trainer.is_global_zero else None
         scores = trainer.strategy.broadcast(scores, src=0)
+        if not scores:
+            return
         metrics = {f"val/{key}_ema": float(value) for key, value in scores.items()}
         # straight to the loggers at this step (self.log in a batch hook would repeat the value at later steps),
         # and into callback_metrics, where ModelCheckpoint (run after this callback) reads its monitor
@@ -47,6 +49,7 @@ class SampleQuality(pl.Callback):
     def score(self, module: Any) -> dict[str, float]:
         """The scores of the module's EMA weights (its training weights when it has no EMA)."""
         from ddpm_kit.evaluation.quality import Evaluator
+        from ddpm_kit.generation import NonFiniteSamples
 
         start = time.perf_counter()
         if self._evaluator is None:
@@ -56,6 +59,9 @@ class SampleQuality(pl.Callback):
         try:
             with module.ema_scope("evaluation"):
                 scores = self._evaluator.score_module(module)
+        except NonFiniteSamples as exc:  # the run itself goes on: its loss decides whether it has diverged
+            log.warning("step %d: no sample-quality scores: %s", module.global_step, exc)
+            return {}
         finally:
             module.train(was_training)
         self.seconds += time.perf_counter() - start

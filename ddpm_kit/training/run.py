@@ -127,6 +127,22 @@ def launch_rank() -> int:
     return 0
 
 
+def check_labels_fit(run: RunConfig, splits: Any) -> None:
+    """DataSourceError when in-memory labels reach past the network's ``num_classes`` (known only once an npz is
+    read; validation checks the sources that declare their classes)."""
+    from ddpm_kit.components.data.base import DataSourceError
+
+    classes = getattr(run.model.unet_config, "num_classes", None)
+    key = getattr(run.data, "label_key", None)
+    if not isinstance(classes, int) or isinstance(classes, bool) or key is None:
+        return
+    for name, dataset in (("train", splits.train), ("val", splits.val)):
+        labels = getattr(dataset, "tensors", {}).get(key)
+        if labels is not None and len(labels) and int(labels.max()) >= classes:
+            raise DataSourceError(f"{run.data.name} data: the {name} labels {key!r} reach {int(labels.max())}, outside "
+                                  f"model.unet_config.num_classes = {classes} (labels 0..{classes - 1})")
+
+
 def best_checkpoint(run: RunConfig, checkpoints: Path, has_val: bool) -> Any:
     """The ModelCheckpoint keeping the ``save_top_k`` best by ``model.monitor`` (None when nothing is monitored).
     A sample-quality key (``val/fd_ema``) is checked at each evaluation, the losses at each validation."""
@@ -153,6 +169,9 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     """
     import pytorch_lightning as pl
 
+    from ddpm_kit.training.devices import check_devices
+
+    check_devices(run.trainer)
     out_dir = Path(out_dir)
     if launch_rank() == 0:
         resumable = check_out_dir(out_dir, run.model_dump(mode="json"), config_path, force)
@@ -165,6 +184,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     start_step = resume_step(run, last) if resumable else 0
     pl.seed_everything(run.seed, workers=True, verbose=False)
     splits = run.data.load_impl()(run.data)  # the data source is opened and checked before anything is written
+    check_labels_fit(run, splits)
     prepare_out_dir(out_dir)
     if launch_rank() != 0:
         return _fit(run, out_dir, splits, last if resumable else None, start_step, callbacks)

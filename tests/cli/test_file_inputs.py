@@ -87,7 +87,8 @@ def test_nan_weights_do_not_write_samples(trained, tmp_path, cli):
             value.fill_(float("nan"))
     broken = tmp_path / "nan.ckpt"
     torch.save(ckpt, broken)
-    _clean(*cli("sample", broken, "--no-ema", "--out", tmp_path / "s.png"), 1, str(broken), "non-finite")
+    _clean(*cli("sample", broken, "--no-ema", "--out", tmp_path / "s.png"), 1, str(broken), "non-finite",
+           "first non-finite at evaluation 1 of")
     assert not (tmp_path / "s.png").exists()
 
 
