@@ -128,3 +128,48 @@ def test_known_hostile_files(tmp_path, cli):
         path.write_text(text, encoding="utf-8")
         _check(cli, path)
     assert not (tmp_path / "pwned").exists()
+
+
+#: YAML 1.1 words, numbers a field cannot hold, and sizes that would exhaust memory if they were ever allocated
+YAML_1_1_WORDS = ["yes", "no", "on", "off", "y", "n", "Yes", "OFF", "true"]
+HOSTILE_SCALARS = YAML_1_1_WORDS + ["1e400", "-1e400", ".nan", "9" * 5000, "1e9", "1e18", "-1", "0", "4294967296",
+                                    "1e6", "65537", "0x7fffffff"]
+NUMERIC_FIELDS = [("trainer", "max_steps"), ("trainer", "devices"), ("trainer", "accumulate_grad_batches"),
+                  ("data", "batch_size"), ("data", "num_workers"), ("seed", None), ("optimizer", "weight_decay"),
+                  ("model", "timesteps"), ("model.unet_config", "num_res_blocks"),
+                  ("model.unet_config", "model_channels"), ("model.unet_config", "image_size"),
+                  ("model", "image_size")]
+
+
+def _raw_scalar_case(tmp_path, cli, field, token):
+    import time
+
+    config = copy.deepcopy(BASE_CONFIG)
+    section, key = field
+    marker = "__HOSTILE__"
+    if key is None:
+        config[section] = marker
+    elif section == "model.unet_config":
+        config["model"]["unet_config"][key] = marker
+    else:
+        config.setdefault(section, {})[key] = marker
+    path = tmp_path / "hostile.yaml"
+    path.write_text(yaml.safe_dump(config).replace(marker, token))  # unquoted: YAML decides what the token is
+    start = time.perf_counter()
+    code, out, err = cli("validate", path)
+    assert time.perf_counter() - start < 10, (field, token)
+    # a word is never a number; a number may be a valid value, but never a traceback, a hang or an allocation
+    assert code in ((1,) if token in YAML_1_1_WORDS else (0, 1, 2)), (field, token, code, out[-300:])
+    assert "Traceback" not in out + err and "error: unexpected " not in err
+
+
+@pytest.mark.parametrize("token", ["yes", "off", "1e400", "9" * 5000, "1e9"])
+def test_hostile_scalars_quick(tmp_path, cli, token):
+    _raw_scalar_case(tmp_path, cli, ("trainer", "max_steps"), token)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("field", NUMERIC_FIELDS, ids=lambda f: ".".join(p for p in f if p))
+def test_hostile_scalars_in_every_numeric_field(tmp_path, cli, field):
+    for token in HOSTILE_SCALARS:
+        _raw_scalar_case(tmp_path, cli, field, token)
