@@ -143,6 +143,24 @@ def check_labels_fit(run: RunConfig, splits: Any) -> None:
                                   f"model.unet_config.num_classes = {classes} (labels 0..{classes - 1})")
 
 
+def check_items_fit(run: RunConfig, splits: Any) -> None:
+    """DataSourceError when the data's items do not have the shape the model takes (known only once a file is
+    read): [channels] vectors for a vector backbone, [channels, image_size, image_size] images otherwise."""
+    from ddpm_kit.components.data.base import DataSourceError
+
+    if len(splits.train) == 0:  # type: ignore[arg-type]
+        return
+    item = splits.train[0].get(run.model.first_stage_key)
+    model = run.model
+    expected = ((model.channels,) if model.unet_config.data_dims() == 1
+                else (model.channels, model.image_size, model.image_size))
+    shape = tuple(item.shape) if item is not None and splits.layout in ("channels_first", "vector") else None
+    if shape is not None and shape != expected:
+        fields = "model.channels" if len(expected) == 1 else "model.channels / model.image_size"
+        raise DataSourceError(f"{run.data.name} data: its {model.first_stage_key!r} items have shape {list(shape)}, the "
+                              f"model takes {list(expected)} ({fields}); change the model or the data")
+
+
 def best_checkpoint(run: RunConfig, checkpoints: Path, has_val: bool) -> Any:
     """The ModelCheckpoint keeping the ``save_top_k`` best by ``model.monitor`` (None when nothing is monitored).
     A sample-quality key (``val/fd_ema``) is checked at each evaluation, the losses at each validation."""
@@ -185,6 +203,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     pl.seed_everything(run.seed, workers=True, verbose=False)
     splits = run.data.load_impl()(run.data)  # the data source is opened and checked before anything is written
     check_labels_fit(run, splits)
+    check_items_fit(run, splits)
     prepare_out_dir(out_dir)
     if launch_rank() != 0:
         return _fit(run, out_dir, splits, last if resumable else None, start_step, callbacks)

@@ -1,4 +1,4 @@
-"""A trainer section asking for hardware this machine lacks stops before anything is written, naming the field."""
+"""What a run needs from the machine and the data, checked before anything is written, naming the field."""
 
 from __future__ import annotations
 
@@ -41,4 +41,26 @@ def test_npz_labels_beyond_num_classes_stop_before_training(cli, tmp_path):
     code, output, err = cli("train", config, "--out", out)
     assert code == 1, (output, err)
     assert "num_classes = 10" in err and "reach 12" in err and "Traceback" not in output + err
+    assert not out.exists()
+
+
+def test_npz_items_of_another_size_stop_before_training(cli, tmp_path):
+    import numpy as np
+
+    np.savez(tmp_path / "v.npz", x=np.random.default_rng(0).uniform(0, 1, (100, 3)).astype(np.float32))
+    data = {
+        "model": {"unet_config": {"name": "mlp", "data_dim": 2, "hidden": 32, "depth": 2}, "image_size": 1,
+                  "channels": 2, "timesteps": 50, "beta_schedule": "iddpm_linear", "parameterization": "v",
+                  "clip_denoised": False, "monitor": "train/loss"},
+        "data": {"name": "npz", "path": str(tmp_path / "v.npz"), "key": "x", "value_range": [0.0, 1.0],
+                 "batch_size": 16, "val_fraction": 0},
+        "trainer": {"max_steps": 3, "accelerator": "cpu", "devices": 1},
+        "output": {"image_every_n_steps": 0},
+    }
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump(data))
+    out = tmp_path / "run"
+    code, output, err = cli("train", config, "--out", out)
+    assert code == 1, (output, err)
+    assert "shape [3]" in err and "takes [2]" in err and "model.channels" in err and "Traceback" not in output + err
     assert not out.exists()
