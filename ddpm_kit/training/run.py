@@ -48,6 +48,21 @@ class TrainResult:
     metrics_csv: Path | None = None
     resumed_from: Path | None = None
 
+    def summary(self) -> dict[str, Any]:
+        """``summary.json``: JSON types, paths relative to the run directory (null when absent)."""
+        def rel(path: Path | None) -> str | None:
+            if path is None:
+                return None
+            try:
+                return str(Path(path).resolve().relative_to(Path(self.out_dir).resolve()))
+            except ValueError:
+                return str(path)
+
+        return {"global_step": self.global_step, "seconds": round(self.seconds, 3),
+                "last_checkpoint": rel(self.last_checkpoint), "best_checkpoint": rel(self.best_checkpoint),
+                "images": [rel(image) for image in self.images], "loss_curve": rel(self.loss_curve),
+                "metrics_csv": rel(self.metrics_csv), "resumed_from": rel(self.resumed_from)}
+
     def lines(self) -> list[str]:
         out = [f"trained to step {self.global_step} in {self.seconds:.0f} s"
                + (f" (resumed from {self.resumed_from})" if self.resumed_from else ""),
@@ -292,5 +307,5 @@ def _fit(run: RunConfig, out_dir: Path, splits: Any, resume_from: Path | None, s
                          Path(best_ckpt.best_model_path) if best_ckpt and best_ckpt.best_model_path else None,
                          images, curve, metrics_csv if metrics_csv.exists() else None, resume_from)
     if trainer.is_global_zero:
-        (out_dir / "summary.json").write_text(json.dumps({k: str(v) for k, v in result.__dict__.items()}, indent=2))
+        (out_dir / "summary.json").write_text(json.dumps(result.summary(), indent=2))
     return result

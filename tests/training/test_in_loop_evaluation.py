@@ -70,3 +70,12 @@ def test_evaluate_cli_reproduces_the_in_loop_numbers(trained):
     for key in ("fd", "kid", "precision", "recall", "mem"):
         assert abs(printed["metrics"][key] - logged(result.metrics_csv, f"val/{key}_ema")[final]) < 1e-6, key
     assert printed["n"] == EVAL["n"] and printed["floor"]["fd"] > 0
+
+
+def test_summary_json_holds_json_types_and_relative_paths(trained):
+    _, result, out = trained
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["global_step"] == 9 and isinstance(summary["seconds"], float)
+    assert summary["last_checkpoint"] == "checkpoints/last.ckpt" and summary["resumed_from"] is None
+    assert summary["best_checkpoint"].startswith("checkpoints/best-") and summary["metrics_csv"] == "logs/metrics.csv"
+    assert (out / summary["best_checkpoint"]).is_file()
