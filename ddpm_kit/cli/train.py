@@ -57,5 +57,6 @@ def train(
         raise error from None
     except (RunDirError, CheckpointError, DataSourceError, DeviceError, TrainingStopped) as exc:
         raise UserError(str(exc)) from None
+
     for line in result.lines():
         typer.echo(line)

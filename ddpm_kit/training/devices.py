@@ -3,6 +3,8 @@ and cannot know which accelerators a machine has)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ddpm_kit.config.run import TrainerConfig
 
 
@@ -26,3 +28,18 @@ def check_devices(trainer: TrainerConfig) -> None:
             raise DeviceError(f"trainer.devices: {trainer.devices!r} asks for {wanted} GPUs; this machine has {count}")
     if accelerator == "mps" and not torch.backends.mps.is_available():
         raise DeviceError("trainer.accelerator: 'mps', but Apple's MPS backend is not available here; use cpu or auto")
+
+
+def check_trainer_settings(kwargs: dict[str, Any]) -> None:
+    """DeviceError when Lightning refuses the trainer arguments (what validation cannot know without Lightning):
+    a Trainer is built with them, without logger or checkpoints, before anything is written."""
+    import pytorch_lightning as pl
+    from pytorch_lightning.utilities.exceptions import MisconfigurationException
+
+    probe = {k: v for k, v in kwargs.items() if k != "enable_progress_bar"}
+    try:
+        pl.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                   **probe)
+    except (MisconfigurationException, TypeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DeviceError(f"the trainer section was refused by Lightning: {first}") from None

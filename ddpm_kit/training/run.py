@@ -202,9 +202,10 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     """
     import pytorch_lightning as pl
 
-    from ddpm_kit.training.devices import check_devices
+    from ddpm_kit.training.devices import check_devices, check_trainer_settings
 
     check_devices(run.trainer)
+    check_trainer_settings(trainer_kwargs(run))
     out_dir = Path(out_dir)
     if launch_rank() == 0:
         resumable = check_out_dir(out_dir, run.model_dump(mode="json"), config_path, force)

@@ -166,3 +166,18 @@ def test_truncated_image_in_a_worker_is_one_paragraph(tmp_path, cli, write_confi
     code, out, err = cli("train", write_config(config), "--out", tmp_path / "run")
     _clean(code, out, err, 1, "7.png")
     assert "Original Traceback" not in err and 'File "' not in err
+
+
+def test_checkpoint_whose_config_asks_for_an_impossible_network(trained, tmp_path, cli):
+    import time
+
+    ckpt = torch.load(trained, weights_only=True)
+    hparams = ckpt["hyper_parameters"]
+    for model in (hparams["config"], hparams["run"]["model"]):
+        model["unet_config"]["hidden"] = 10**8  # 1e16 weights per layer if it were ever built
+    broken = tmp_path / "huge.ckpt"
+    torch.save(ckpt, broken)
+    start = time.perf_counter()
+    _clean(*cli("sample", broken, "--out", tmp_path / "s.png"), 1, str(broken), "unet_config")
+    assert time.perf_counter() - start < 20
+    assert not (tmp_path / "s.png").exists()

@@ -64,3 +64,16 @@ def test_npz_items_of_another_size_stop_before_training(cli, tmp_path):
     assert code == 1, (output, err)
     assert "shape [3]" in err and "takes [2]" in err and "model.channels" in err and "Traceback" not in output + err
     assert not out.exists()
+
+
+def test_trainer_settings_lightning_refuses_stop_before_anything_is_written(cli, tmp_path):
+    from tests.cli.test_run_folders import TOY
+
+    data = {**TOY, "trainer": {**TOY["trainer"], "devices": [0, 1]}}  # ids on a CPU accelerator
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump(data))
+    out = tmp_path / "run"
+    code, output, err = cli("train", config, "--out", out)
+    assert code == 1, (output, err)
+    assert "refused by Lightning" in err and "devices" in err and "Traceback" not in output + err
+    assert not out.exists()
