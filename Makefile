@@ -1,6 +1,6 @@
 # Two commands on a fresh machine:
 #   make train   set up .venv, then train the built-in digits default
-#   make test    set up .venv, then run the test suite (what CI runs): the default run (< 10 min on
+#   make test    set up .venv, then run ruff and the test suite (what CI runs): the default run (< 10 min on
 #                2 cores), then the slow-marked tests (bad input at scale, torch.compile)
 # Override the torch requirement with e.g.  make test TORCH_SPEC='torch==2.14.1'
 
@@ -32,6 +32,7 @@ train: $(STAMP)
 	$(BIN)/ddpm-kit train $(ARGS)
 
 test: $(STAMP)
+	$(BIN)/ruff check ddpm_kit tests benchmarks plugins
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 

@@ -3,7 +3,8 @@
 The diffusers model mirrors each config (same widths, blocks per level, attention levels and
 head width), so both have exactly the same parameter count. Timing rounds alternate between
 the two models so that both see the same machine state; the reported time per iteration is the
-best round's (the minimum is the least disturbed by other load on a shared machine). diffusers is an optional bench dependency (``pip install diffusers``); without it
+best round's (the minimum is the least disturbed by other load on a shared machine).
+diffusers is an optional bench dependency (``pip install diffusers``); without it
 only ddpm-kit is measured.
 
 Run: ``python -m benchmarks.backbone_speed [--quick] [--device cuda] [--bf16] [--channels-last] [--compile]``.

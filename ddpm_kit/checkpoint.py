@@ -64,7 +64,8 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         first = (str(exc).splitlines() or [""])[0][:200]
         raise CheckpointError(f"{path}: corrupt or truncated checkpoint ({type(exc).__name__}: {first})") from None
     if not isinstance(obj, dict):
-        raise CheckpointError(f"{path}: expected a dict (a state dict or a Lightning checkpoint), got {type(obj).__name__}")
+        raise CheckpointError(f"{path}: expected a dict (a state dict or a Lightning checkpoint), "
+                              f"got {type(obj).__name__}")
     return obj
 
 
@@ -103,7 +104,8 @@ def fit_tensor(old: torch.Tensor, new_shape: torch.Size) -> torch.Tensor:
     Only the first two axes may differ; trailing axes must match (as upstream asserts).
     """
     if old.dim() != len(new_shape) or tuple(old.shape[2:]) != tuple(new_shape[2:]):
-        raise CheckpointError(f"make_it_fit can only resize the first two axes: {tuple(old.shape)} -> {tuple(new_shape)}")
+        raise CheckpointError(f"make_it_fit can only resize the first two axes: "
+                              f"{tuple(old.shape)} -> {tuple(new_shape)}")
     rows = torch.arange(new_shape[0]) % old.shape[0]
     new = old[rows]
     if old.dim() >= 2:
@@ -130,7 +132,8 @@ def init_from_ckpt(module: nn.Module, path: str | Path, ignore_keys: Sequence[st
         for name in SCHEDULE_BUFFERS:
             if name in state:
                 value = state.pop(name)
-                if name in own and (value.shape != own[name].shape or not torch.allclose(value.float(), own[name].float())):
+                if name in own and (value.shape != own[name].shape
+                                    or not torch.allclose(value.float(), own[name].float())):
                     report.schedule_differs.append(name)
     mismatched = []
     for key, value in list(state.items()):

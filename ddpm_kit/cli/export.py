@@ -51,8 +51,8 @@ def export(
     existing = [name for name in (CONFIG_FILE, "weights.safetensors", "weights_ema.safetensors")
                 if (out_dir / name).exists() or (name != CONFIG_FILE and any(out_dir.glob(name.replace(".", "*."))))]
     if existing and not force:
-        raise UserError(f"--out {out_dir}: already holds an export ({', '.join(existing)}); use --force to overwrite, or "
-                        f"another --out")
+        raise UserError(f"--out {out_dir}: already holds an export ({', '.join(existing)}); use --force to "
+                        f"overwrite, or another --out")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     from ddpm_kit.checkpoint import CheckpointError

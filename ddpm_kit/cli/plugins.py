@@ -17,7 +17,8 @@ def _registry(kind: str):
     from ddpm_kit.registry import REGISTRIES, did_you_mean
 
     if kind not in REGISTRIES:
-        raise UserError(f"unknown component kind {kind!r}{did_you_mean(kind, REGISTRIES)}; kinds: {', '.join(REGISTRIES)}")
+        raise UserError(f"unknown component kind {kind!r}{did_you_mean(kind, REGISTRIES)}; "
+                        f"kinds: {', '.join(REGISTRIES)}")
     return REGISTRIES[kind]
 
 
@@ -51,7 +52,8 @@ def list_components(kind: Optional[str] = typer.Argument(None, help="schedule, l
 
 
 @plugins_app.command("show")
-def show(kind: str = typer.Argument(..., help="component kind"), name: str = typer.Argument(..., help="its name")) -> None:
+def show(kind: str = typer.Argument(..., help="component kind"),
+         name: str = typer.Argument(..., help="its name")) -> None:
     """Parameters of one component: type, default, constraints and description."""
     from pydantic_core import PydanticUndefined
 
@@ -141,7 +143,8 @@ def _report_lines(report, verbose: bool, strict: bool = False) -> list[str]:
     if report.missing_dependency is not None:
         lines.append(f"      missing optional dependency: {report.missing_dependency}")
         if not verbose:
-            return lines + [f"      FAIL {r.name}: {d}" for r in report.results if r.status == "fail" for d in r.details]
+            return lines + [f"      FAIL {r.name}: {d}"
+                            for r in report.results if r.status == "fail" for d in r.details]
     for result in report.results:
         if result.status == "fail":
             lines += [f"      FAIL {result.name}: {detail}" for detail in result.details]

@@ -12,7 +12,8 @@ from ddpm_kit.cli.app import app
 from ddpm_kit.cli.errors import UserError
 from ddpm_kit.config.model import MAX_TIMESTEPS
 
-schedule_app = typer.Typer(no_args_is_help=True, help="Inspect beta schedules: key numbers and alpha_bar / log-SNR plots.")
+schedule_app = typer.Typer(no_args_is_help=True,
+                           help="Inspect beta schedules: key numbers and alpha_bar / log-SNR plots.")
 app.add_typer(schedule_app, name="schedule")
 
 SPEC_HELP = "schedule name, or YAML with parameters: 'cosine' or '{name: cosine, cosine_s: 0.02}'"

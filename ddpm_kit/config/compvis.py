@@ -20,7 +20,8 @@ LR_TARGETS = {
     "ldm.lr_scheduler.LambdaWarmUpCosineScheduler": "lambda_warmup_cosine",
     "ldm.lr_scheduler.LambdaWarmUpCosineScheduler2": "lambda_warmup_cosine2",
 }
-LOGGER_TARGETS = {"pytorch_lightning.loggers.CSVLogger": "csv", "pytorch_lightning.loggers.TensorBoardLogger": "tensorboard"}
+LOGGER_TARGETS = {"pytorch_lightning.loggers.CSVLogger": "csv",
+                  "pytorch_lightning.loggers.TensorBoardLogger": "tensorboard"}
 IMAGE_LOGGER_TARGETS = {"main.ImageLogger"}
 LATENT_ONLY_PARAMS = (
     "first_stage_config", "cond_stage_config", "num_timesteps_cond", "cond_stage_key", "cond_stage_trainable",
@@ -95,7 +96,8 @@ def translate(data: dict[str, Any], issues: Issues) -> tuple[dict[str, Any], dic
         reason = UNSUPPORTED_MODELS.get(target)
         if reason is None and isinstance(params, dict):
             latent = [k for k in LATENT_ONLY_PARAMS if k in params]
-            stages = [f"{k} ({_describe(params[k])})" for k in ("first_stage_config", "cond_stage_config") if k in params]
+            stages = [f"{k} ({_describe(params[k])})"
+                      for k in ("first_stage_config", "cond_stage_config") if k in params]
             reason = ("a latent-diffusion model: ddpm-kit trains the pixel-space DDPM and has no "
                       + (" or ".join(stages) if stages else "first/cond stage")
                       + (f"; latent-only arguments: {', '.join(latent)}" if latent else ""))
@@ -167,7 +169,8 @@ def _translate_lightning(block: Any, out: dict[str, Any], issues: Issues, remap:
         steps = (checkpoint.get("params") or {}).get("every_n_train_steps")
         if steps is not None:
             output["checkpoint_every_n_steps"] = steps
-            remap[("output", "checkpoint_every_n_steps")] = ("lightning", "modelcheckpoint", "params", "every_n_train_steps")
+            remap[("output", "checkpoint_every_n_steps")] = ("lightning", "modelcheckpoint", "params",
+                                                             "every_n_train_steps")
     logger = block.get("logger")
     if isinstance(logger, dict) and "target" in logger:
         if logger["target"] in LOGGER_TARGETS:

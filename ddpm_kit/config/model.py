@@ -53,7 +53,8 @@ class ModelConfig(StrictModel):
     loss_type: Annotated[LossSpec, Component(LOSSES)] = Field("l2", description="element-wise loss: l2, l1, huber")
     ckpt_path: str | None = Field(None, min_length=1, description="checkpoint to initialise from")
     ignore_keys: list[str] = Field(default_factory=list, description="checkpoint key PREFIXES to drop when loading")
-    load_only_unet: bool = Field(False, description="load ckpt_path into the wrapped network only (keys 'diffusion_model.*')")
+    load_only_unet: bool = Field(False,
+                                 description="load ckpt_path into the wrapped network only (keys 'diffusion_model.*')")
     monitor: str | None = Field("val/loss", min_length=1, description="metric that ranks checkpoints")
     use_ema: bool = Field(True, description="keep an EMA copy of the network (model_ema)")
     first_stage_key: str = Field("image", min_length=1, description="batch key holding the data")
@@ -82,7 +83,8 @@ class ModelConfig(StrictModel):
     make_it_fit: bool = Field(False, description="resize mismatching checkpoint tensors when loading")
     reset_ema: bool = Field(False, description="after loading ckpt_path, restart the EMA from the loaded weights")
     reset_num_ema_updates: bool = Field(False, description="restart the EMA warm-up counter")
-    ucg_training: dict[str, UCGEntry] | None = Field(None, description="per-batch-key condition dropout {key: {p, val}}")
+    ucg_training: dict[str, UCGEntry] | None = Field(None,
+                                                     description="per-batch-key condition dropout {key: {p, val}}")
     # ddpm-kit additions.
     loss_weighting: Annotated[WeightingSpec, Component(WEIGHTINGS)] = Field(
         "none", description="per-sample loss weighting by SNR: none, min_snr, p2"
@@ -99,7 +101,8 @@ class ModelConfig(StrictModel):
         1.0, ge=0, le=100, description="classifier-free guidance scale used when sampling (1: no guidance)"
     )
     lvlb_weights: Literal["compvis", "corrected"] = Field(
-        "compvis", description="'compvis' keeps upstream's x0 weights (with its precedence slip); 'corrected' fixes them"
+        "compvis",
+        description="'compvis' keeps upstream's x0 weights (with its precedence slip); 'corrected' fixes them"
     )
 
     @field_validator("ignore_keys", mode="before")

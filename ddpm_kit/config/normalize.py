@@ -18,7 +18,8 @@ from ddpm_kit.registry import SCHEDULES, PluginError, RegistryError
 Path = tuple[Any, ...]
 
 
-def normalize_model_section(raw: dict[str, Any], issues: Issues, prefix: str = "model") -> tuple[dict[str, Any], dict[Path, Path]]:
+def normalize_model_section(raw: dict[str, Any], issues: Issues,
+                            prefix: str = "model") -> tuple[dict[str, Any], dict[Path, Path]]:
     """Return the section with the schedule folded in, and a map from new paths to the user's paths."""
     section = dict(raw)
     remap: dict[Path, Path] = {}

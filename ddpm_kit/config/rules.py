@@ -148,7 +148,8 @@ def _check_backbone(model: ModelConfig, issues: Issues, p: str) -> None:
                          + (" + 2 coordinate channels" if extra else ""), value=expected_in)
     out = net.output_channels()
     if out is not None and out != model.channels:
-        issues.error(_net_field(net, "out_channels", p), f"must equal channels ({model.channels}) for {model.parameterization}"
+        issues.error(_net_field(net, "out_channels", p),
+                     f"must equal channels ({model.channels}) for {model.parameterization}"
                      " prediction", value=out)
     size = net.spatial_size()
     if size is not None and net.data_dims() == 3 and size != model.image_size:

@@ -1,4 +1,5 @@
-"""The whole run: ``model``, ``data``, ``trainer`` (Lightning's own argument names), ``optimizer``, ``output``, ``seed``."""
+"""The whole run: ``model``, ``data``, ``trainer`` (Lightning's own argument names), ``optimizer``, ``output``,
+``seed``."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ class TrainerConfig(StrictModel):
     devices: int | list[int] | Literal["auto"] = Field("auto", description="device count, ids, or auto")
     num_nodes: int = Field(1, ge=1)
     strategy: Literal[
-        "auto", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook", "ddp_find_unused_parameters_true", "fsdp", "single_device"
+        "auto", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook", "ddp_find_unused_parameters_true", "fsdp",
+        "single_device"
     ] = "auto"
     precision: Precision = Field("32-true", description="Lightning precision, e.g. bf16-mixed on recent GPUs")
     accumulate_grad_batches: int = Field(1, ge=1, le=65_536, description="batches per optimizer step (at most 65536)")

@@ -50,7 +50,8 @@ def check_trainer(run: RunConfig, issues: Issues) -> None:
     batches = train_batches(run)
     if batches is not None and isinstance(t.val_check_interval, int) and t.val_check_interval > batches:
         issues.error("trainer.val_check_interval", f"is more batches than an epoch has ({batches}): validation "
-                     "would never run", value=t.val_check_interval, hint="use at most the epoch's batches, or a fraction")
+                     "would never run", value=t.val_check_interval,
+                     hint="use at most the epoch's batches, or a fraction")
 
 
 def check_data(run: RunConfig, issues: Issues) -> None:
@@ -83,7 +84,8 @@ def check_ema(run: RunConfig, issues: Issues) -> None:
         if decay >= 1.0:
             issues.error(f"model.ema[{index}]" if len(run.model.ema) > 1 else "model.ema",
                          f"{spec.name}: decay 1 at step {last} freezes the EMA at the initial weights "
-                         "(samples and val/*_ema come from an untrained network)", hint="use a decay below 1, e.g. 0.9999")
+                         "(samples and val/*_ema come from an untrained network)",
+                         hint="use a decay below 1, e.g. 0.9999")
 
 
 def check_learning_rate(run: RunConfig, issues: Issues) -> None:

@@ -66,7 +66,8 @@ def format_summary(summary: dict[str, Any]) -> list[str]:
         f"sampler {summary['sampler']} ({summary['sampler_steps']} network evaluations)",
         f"data          {summary['data']} {tuple(summary['sample_shape'])}, batch {summary['batch_size']}, "
         f"effective batch {summary['effective_batch_size'] or 'batch x accumulate x devices (devices: auto)'}",
-        f"optimizer     AdamW lr {summary['learning_rate'] if summary['learning_rate'] is not None else 'scaled at start'}"
+        f"optimizer     AdamW lr "
+        f"{summary['learning_rate'] if summary['learning_rate'] is not None else 'scaled at start'}"
         f", max_steps {summary['max_steps']}",
     ]
     for ema in summary["ema"]:

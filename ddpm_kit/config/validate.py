@@ -246,12 +246,14 @@ def _is_mapping(annotation: Any) -> bool:
     """``dict[...]`` or ``dict[...] | None``."""
     import typing
 
-    members = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, UnionType) else (annotation,)
+    members = (typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, UnionType)
+               else (annotation,))
     return any(typing.get_origin(m) is dict for m in members)
 
 
 def _has(node: Any, part: Any) -> bool:
-    return (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and part < len(node))
+    return ((isinstance(node, dict) and part in node)
+            or (isinstance(node, list) and isinstance(part, int) and part < len(node)))
 
 
 def _component_in(annotation: Any) -> Component | None:

@@ -20,5 +20,6 @@ __all__ = [
     "BUFFER_NAMES", "LVLB_VARIANTS", "PARAMETERIZATIONS", "Buffers", "Schedule", "compose_loss", "extract",
     "get_v", "lvlb_weights", "p_mean_variance", "predict_eps_from_z_and_v", "predict_start_from_noise",
     "predict_start_from_z_and_v", "predict_x0", "q_mean_variance", "q_posterior", "q_sample",
-    "register_schedule", "reverse_step", "schedule_buffers", "schedule_buffers_f64", "snr", "split_output", "training_target",
+    "register_schedule", "reverse_step", "schedule_buffers", "schedule_buffers_f64", "snr", "split_output",
+    "training_target",
 ]

@@ -92,7 +92,8 @@ def model_section(folder: Path, backbone: str) -> tuple[dict[str, Any], dict[str
     classes = unet.get("num_classes", unet.get("num_class_embeds"))
     side, channels = config.get("sample_size"), config.get("in_channels")
     model = {"unet_config": unet, "timesteps": len(betas), "beta_schedule": {"name": "given_betas", "betas": betas},
-             "parameterization": inverse[scheduler["prediction_type"]], "v_posterior": variance[scheduler["variance_type"]],
+             "parameterization": inverse[scheduler["prediction_type"]],
+             "v_posterior": variance[scheduler["variance_type"]],
              "clip_denoised": bool(scheduler.get("clip_sample", True)), "image_size": side, "channels": channels,
              "ema": {"name": "lit_ema"}, "sampler": {"name": "ddim", "steps": min(50, len(betas))}}
     if classes is not None:

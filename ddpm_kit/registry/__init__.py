@@ -10,8 +10,10 @@ from ddpm_kit.registry.registry import MissingDependency, Origin, PluginError, R
 from ddpm_kit.registry.spec import Spec, SpecWarning, report_warning
 
 __all__ = [
-    "BACKBONES", "DATA_SOURCES", "EMAS", "FEATURE_EXTRACTORS", "FeatureExtractorSpec", "LOSSES", "LR_SCHEDULES", "REGISTRIES", "SAMPLERS", "SCHEDULES",
+    "BACKBONES", "DATA_SOURCES", "EMAS", "FEATURE_EXTRACTORS", "FeatureExtractorSpec", "LOSSES", "LR_SCHEDULES",
+    "REGISTRIES", "SAMPLERS", "SCHEDULES",
     "WEIGHTINGS", "BackboneSpec", "Component", "DataSpec", "EMASpec", "LRScheduleSpec", "LossSpec", "Origin",
-    "MissingDependency", "PluginError", "Registry", "RegistryError", "SamplerSpec", "ScheduleSpec", "Spec", "WeightingSpec",
+    "MissingDependency", "PluginError", "Registry", "RegistryError", "SamplerSpec", "ScheduleSpec", "Spec",
+    "WeightingSpec",
     "did_you_mean", "SpecWarning", "report_warning",
 ]

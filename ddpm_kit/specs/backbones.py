@@ -72,7 +72,8 @@ class UNetSpec(BackboneSpec):
         description="downsample FACTORS (1, 2, 4, ...) where attention is inserted, not pixel resolutions")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="dropout in each ResBlock's output branch")
     channel_mult: tuple[PositiveInt, ...] = Field(
-        (1, 2, 4, 8), min_length=1, max_length=MAX_LEVELS, description="width multiplier per level; the first must be 1")
+        (1, 2, 4, 8), min_length=1, max_length=MAX_LEVELS,
+        description="width multiplier per level; the first must be 1")
     conv_resample: bool = Field(True, description="learned 3x3 conv down/up-sampling (else avg-pool / nearest)")
     dims: Literal[1, 2, 3] = Field(2, description="1-, 2- or 3-D convolutions (3-D resamples the last two axes)")
     num_classes: PositiveInt | Literal["continuous", "sequential"] | None = Field(
@@ -337,9 +338,10 @@ def _unet_warnings(s: UNetSpec) -> list[tuple[Loc, str]]:
     single = [i for i, m in enumerate(s.channel_mult) if s.model_channels * m == GROUPNORM_GROUPS]
     if single and not s.use_scale_shift_norm:
         out.append((("use_scale_shift_norm",),
-                    f"level(s) {single} have {GROUPNORM_GROUPS} channels: GroupNorm({GROUPNORM_GROUPS}) then normalises "
-                    "each channel alone and removes the time (and label) embedding that the ResBlock adds per "
-                    "channel, so those blocks do not see t; set use_scale_shift_norm: true or use >= 64 channels"))
+                    f"level(s) {single} have {GROUPNORM_GROUPS} channels: GroupNorm({GROUPNORM_GROUPS}) then "
+                    "normalises each channel alone and removes the time (and label) embedding that the ResBlock "
+                    "adds per channel, so those blocks do not see t; set use_scale_shift_norm: true or use >= 64 "
+                    "channels"))
     for field in ("use_fp16", "use_bf16"):
         if getattr(s, field):
             out.append(((field,), "has no effect on the network (as in Stability-AI upstream); weights stay "

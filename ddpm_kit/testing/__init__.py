@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ddpm_kit.testing.schedules import check_schedule, check_schedule_family, spec_strategy
 
-_SCHEDULE_CHECKS = ("check_schedule", "check_schedule_family", "spec_strategy")
+__all__ = ["check_schedule", "check_schedule_family", "spec_strategy"]
+_SCHEDULE_CHECKS = tuple(__all__)
 
 
 def __getattr__(name: str) -> Any:
@@ -16,6 +17,3 @@ def __getattr__(name: str) -> Any:
 
         return getattr(schedules, name)
     raise AttributeError(f"module 'ddpm_kit.testing' has no attribute {name!r}")
-
-
-__all__ = list(_SCHEDULE_CHECKS)

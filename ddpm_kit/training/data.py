@@ -45,8 +45,8 @@ class StreamSampler(Sampler[int]):
 
 def loader_options(num_workers: int, pin_memory: bool | None, persistent_workers: bool | None,
                    on_gpu: bool) -> dict[str, Any]:
-    """``pin_memory`` and ``persistent_workers`` of the run's DataLoaders; ``None`` picks the default: pinned memory on a GPU, persistent workers when
-    there are workers (a new epoch then does not start them again)."""
+    """``pin_memory`` and ``persistent_workers`` of the run's DataLoaders; ``None`` picks the default: pinned
+    memory on a GPU, persistent workers when there are workers (a new epoch then does not start them again)."""
     persistent = num_workers > 0 if persistent_workers is None else persistent_workers and num_workers > 0
     return {"pin_memory": on_gpu if pin_memory is None else pin_memory, "persistent_workers": persistent}
 

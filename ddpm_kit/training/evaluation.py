@@ -44,7 +44,8 @@ class SampleQuality(pl.Callback):
         # and into callback_metrics, where ModelCheckpoint (run after this callback) reads its monitor
         for logger in trainer.loggers:
             logger.log_metrics(metrics, step=step)
-        trainer.callback_metrics.update({key: torch.tensor(value, dtype=torch.float64) for key, value in metrics.items()})
+        trainer.callback_metrics.update({key: torch.tensor(value, dtype=torch.float64)
+                                         for key, value in metrics.items()})
 
     def score(self, module: Any) -> dict[str, float]:
         """The scores of the module's EMA weights (its training weights when it has no EMA)."""

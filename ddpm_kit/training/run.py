@@ -172,8 +172,9 @@ def check_items_fit(run: RunConfig, splits: Any) -> None:
     shape = tuple(item.shape) if item is not None and splits.layout in ("channels_first", "vector") else None
     if shape is not None and shape != expected:
         fields = "model.channels" if len(expected) == 1 else "model.channels / model.image_size"
-        raise DataSourceError(f"{run.data.name} data: its {model.first_stage_key!r} items have shape {list(shape)}, the "
-                              f"model takes {list(expected)} ({fields}); change the model or the data")
+        raise DataSourceError(f"{run.data.name} data: its {model.first_stage_key!r} items have shape "
+                              f"{list(shape)}, the model takes {list(expected)} ({fields}); change the model or "
+                              "the data")
 
 
 def best_checkpoint(run: RunConfig, checkpoints: Path, has_val: bool) -> Any:

@@ -105,8 +105,8 @@ def test_classifier_free_guidance_as_upstream():
 
     torch.manual_seed(0)
     params = dict(UNET_PARAMS, use_spatial_transformer=True, context_dim=8)
-    module = DDPM(unet_config={"target": UNET_TARGET, "params": params}, conditioning_key="crossattn", condition_keys={"context": "txt"},
-                  image_size=8, use_ema=False, **SD_LINEAR).eval()
+    module = DDPM(unet_config={"target": UNET_TARGET, "params": params}, conditioning_key="crossattn",
+                  condition_keys={"context": "txt"}, image_size=8, use_ema=False, **SD_LINEAR).eval()
     randomize(module.model, 31)
     g = torch.Generator().manual_seed(6)
     x_T = torch.randn(2, *SHAPE, generator=g)

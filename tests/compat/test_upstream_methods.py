@@ -33,7 +33,8 @@ def up():
         "sqrt_ac": np.sqrt(ac), "sqrt_1m_ac": np.sqrt(1 - ac), "ac": ac,
         "recip": arrays[f"{CASE}/sqrt_recip_alphas_cumprod"], "recipm1": arrays[f"{CASE}/sqrt_recipm1_alphas_cumprod"],
         "coef1": arrays[f"{CASE}/posterior_mean_coef1"], "coef2": arrays[f"{CASE}/posterior_mean_coef2"],
-        "var": arrays[f"{CASE}/v0.0/posterior_variance"], "logvar": arrays[f"{CASE}/v0.0/posterior_log_variance_clipped"],
+        "var": arrays[f"{CASE}/v0.0/posterior_variance"],
+        "logvar": arrays[f"{CASE}/v0.0/posterior_log_variance_clipped"],
     }
 
 
@@ -60,7 +61,8 @@ def test_q_mean_variance_and_q_sample(model, up):
 def test_parameterization_conversions(model, up):
     x, other, t = _inputs(1)
     xd, od = x.double(), other.double()
-    _close(model.predict_start_from_noise(x, t, other), per_sample(up["recip"], t) * xd - per_sample(up["recipm1"], t) * od)
+    _close(model.predict_start_from_noise(x, t, other),
+           per_sample(up["recip"], t) * xd - per_sample(up["recipm1"], t) * od)
     _close(model.predict_start_from_z_and_v(x, t, other),
            per_sample(up["sqrt_ac"], t) * xd - per_sample(up["sqrt_1m_ac"], t) * od)
     _close(model.predict_eps_from_z_and_v(x, t, other),

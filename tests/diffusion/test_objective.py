@@ -50,7 +50,7 @@ CASES = loss_vectors()["cases"]
 
 def test_all_parameterizations_and_losses_are_covered():
     seen = {(c["config"]["timesteps"], c["config"]["parameterization"], c["config"]["loss_type"]) for c in CASES}
-    assert seen == {(T, p, l) for T in (10, 1000) for p in ("eps", "x0", "v") for l in ("l1", "l2")}
+    assert seen == {(T, p, loss) for T in (10, 1000) for p in ("eps", "x0", "v") for loss in ("l1", "l2")}
 
 
 @pytest.mark.parametrize("case", CASES,

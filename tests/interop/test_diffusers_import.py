@@ -53,7 +53,8 @@ def test_the_plugin_backbone_exports_as_is_and_round_trips(cli, tmp_path):
         k.removeprefix("model.diffusion_model.unet.") for k in stored if k.startswith("model.diffusion_model.unet.")}
     assert json.loads((tmp_path / "a" / "scheduler" / "scheduler_config.json").read_text())["prediction_type"] == \
         "sample"
-    code, _, err = cli("import-diffusers", tmp_path / "a", "--backbone", "diffusers.unet2d", "--out", tmp_path / "b.ckpt")
+    code, _, err = cli("import-diffusers", tmp_path / "a", "--backbone", "diffusers.unet2d",
+                       "--out", tmp_path / "b.ckpt")
     assert code == 0, err
     code, _, err = cli("export", tmp_path / "b.ckpt", "--diffusers", "--out", tmp_path / "c")
     assert code == 0, err

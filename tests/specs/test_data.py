@@ -108,7 +108,7 @@ def test_toy2d_fields():
 
 
 @pytest.mark.parametrize("bad", [
-    {"dataset": "circles"}, {"n_samples": 1}, {"noise": -0.1}, 
+    {"dataset": "circles"}, {"n_samples": 1}, {"noise": -0.1},
     {"dataset": "swiss_roll", "labels": True}, {"n_samples": 5, "val_fraction": 0.05}, {"seed": -1},
     {"dataset": "gaussian_mixture", "n_components": 0},
 ])

@@ -42,7 +42,7 @@ class DDIMSamplerSpec(SamplerSpec):
         unique = len(set(taus))
         if unique < len(taus):
             problems.append(
-                f"{self.spacing} spacing gives only {unique} distinct timesteps for steps={self.steps} at T={timesteps}: "
-                "the repeated steps do nothing; use fewer steps or spacing 'uniform'"
+                f"{self.spacing} spacing gives only {unique} distinct timesteps for steps={self.steps} "
+                f"at T={timesteps}: the repeated steps do nothing; use fewer steps or spacing 'uniform'"
             )
         return problems

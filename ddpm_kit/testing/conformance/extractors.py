@@ -1,4 +1,5 @@
-"""Properties of feature extractors: declared shapes, eval mode kept after ``train()``, determinism, batch independence."""
+"""Properties of feature extractors: declared shapes, eval mode kept after ``train()``, determinism,
+batch independence."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def extractor_shapes(spec: Any, ctx: Context) -> list[str]:
     _, images, (features, probs) = _outputs(spec, ctx)
     problems = []
     if tuple(features.shape) != (images.shape[0], spec.feature_dim()) or features.dtype != torch.float32:
-        problems.append(f"features {tuple(features.shape)} {features.dtype}, declared [B, {spec.feature_dim()}] float32")
+        problems.append(f"features {tuple(features.shape)} {features.dtype}, "
+                        f"declared [B, {spec.feature_dim()}] float32")
     k = spec.num_classes()
     if (probs is None) != (k is None) or (probs is not None and tuple(probs.shape) != (images.shape[0], k)):
         problems.append(f"probs {None if probs is None else tuple(probs.shape)}, declared num_classes() = {k}")
