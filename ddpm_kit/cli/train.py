@@ -46,7 +46,7 @@ def train(
 
     from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.components.data.base import DataSourceError
-    from ddpm_kit.training.devices import DeviceError
+    from ddpm_kit.training.startup import DeviceError
     from ddpm_kit.training.run import RunDirError, TrainingInterrupted, TrainingStopped, train as run_training
 
     try:

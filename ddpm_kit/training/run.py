@@ -142,41 +142,6 @@ def launch_rank() -> int:
     return 0
 
 
-def check_labels_fit(run: RunConfig, splits: Any) -> None:
-    """DataSourceError when in-memory labels reach past the network's ``num_classes`` (known only once an npz is
-    read; validation checks the sources that declare their classes)."""
-    from ddpm_kit.components.data.base import DataSourceError
-
-    classes = getattr(run.model.unet_config, "num_classes", None)
-    key = getattr(run.data, "label_key", None)
-    if not isinstance(classes, int) or isinstance(classes, bool) or key is None:
-        return
-    for name, dataset in (("train", splits.train), ("val", splits.val)):
-        labels = getattr(dataset, "tensors", {}).get(key)
-        if labels is not None and len(labels) and int(labels.max()) >= classes:
-            raise DataSourceError(f"{run.data.name} data: the {name} labels {key!r} reach {int(labels.max())}, outside "
-                                  f"model.unet_config.num_classes = {classes} (labels 0..{classes - 1})")
-
-
-def check_items_fit(run: RunConfig, splits: Any) -> None:
-    """DataSourceError when the data's items do not have the shape the model takes (known only once a file is
-    read): [channels] vectors for a vector backbone, [channels, image_size, image_size] images otherwise."""
-    from ddpm_kit.components.data.base import DataSourceError
-
-    if len(splits.train) == 0:  # type: ignore[arg-type]
-        return
-    item = splits.train[0].get(run.model.first_stage_key)
-    model = run.model
-    expected = ((model.channels,) if model.unet_config.data_dims() == 1
-                else (model.channels, model.image_size, model.image_size))
-    shape = tuple(item.shape) if item is not None and splits.layout in ("channels_first", "vector") else None
-    if shape is not None and shape != expected:
-        fields = "model.channels" if len(expected) == 1 else "model.channels / model.image_size"
-        raise DataSourceError(f"{run.data.name} data: its {model.first_stage_key!r} items have shape "
-                              f"{list(shape)}, the model takes {list(expected)} ({fields}); change the model or "
-                              "the data")
-
-
 def best_checkpoint(run: RunConfig, checkpoints: Path, has_val: bool) -> Any:
     """The ModelCheckpoint keeping the ``save_top_k`` best by ``model.monitor`` (None when nothing is monitored).
     A sample-quality key (``val/fd_ema``) is checked at each evaluation, the losses at each validation."""
@@ -203,7 +168,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     """
     import pytorch_lightning as pl
 
-    from ddpm_kit.training.devices import check_devices, check_trainer_settings
+    from ddpm_kit.training.startup import check_devices, check_items_fit, check_labels_fit, check_trainer_settings
 
     check_devices(run.trainer)
     check_trainer_settings(trainer_kwargs(run))
