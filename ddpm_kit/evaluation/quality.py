@@ -118,11 +118,15 @@ class Evaluator:
         return self.score_images(self.sample(module))
 
     def floor(self) -> tuple[dict[str, float], int]:
-        """The metrics of real images outside the reference, at this n when the data has that many."""
+        """The metrics of n real images outside the reference (a seeded random subset; fewer when the split is
+        smaller)."""
         if self.run is None or self.settings.reference not in ("train", "val"):
             return {}, 0
         other = "train" if self.settings.reference == "val" else "val"
-        images = split_images(self.run, other)[: self.settings.n]
+        images = split_images(self.run, other)
+        # a seeded random subset: the first items of a split need not be a sample of it (digits come in writer order)
+        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(self.settings.seed))
+        images = images[order[: self.settings.n]]
         metrics = [m for m in self.settings.metrics if m != "mem"]
         real = self.features(images, f"{other} features (floor)")
         scores = evaluate_features(real.features, self.reference, metrics, seed=self.settings.seed,
