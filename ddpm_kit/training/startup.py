@@ -36,6 +36,9 @@ def check_trainer_settings(kwargs: dict[str, Any]) -> None:
     import pytorch_lightning as pl
     from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
+    from ddpm_kit.training.progress import quiet_lightning
+
+    quiet_lightning()  # the probe would print Lightning's banners and tips
     probe = {k: v for k, v in kwargs.items() if k != "enable_progress_bar"}
     try:
         pl.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
