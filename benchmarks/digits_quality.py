@@ -157,7 +157,8 @@ def _timed(fn: Callable[[], Tensor]) -> tuple[Tensor, float]:
 
 
 # ----------------------------------------------------------------------------------------- one seed
-def run_seed(seed: int, minutes: float, n: int, work: Path, baseline: bool = True) -> list[dict[str, Any]]:
+def run_seed(seed: int, minutes: float, n: int, work: Path, baseline: bool = True,
+             samplers: list[str] | None = None) -> list[dict[str, Any]]:
     """Train both contestants with training seed ``seed``, sample, score: one row per (model, sampler)."""
     from ddpm_kit.checkpoint import read_checkpoint
     from ddpm_kit.config import load_config
@@ -172,19 +173,22 @@ def run_seed(seed: int, minutes: float, n: int, work: Path, baseline: bool = Tru
     rows = []
     common = {"seed": seed, "n": n}
     for label, name, params in OURS_SAMPLERS:
+        if samplers and label not in samplers:
+            continue
         images, sample_s = sample_ours(checkpoint, name, params, n)
         rows.append({**common, "model": "ddpm-kit default", "steps": steps, "train_s": train_s, "cpu_s": cpu_s,
                      "sampler": label, "load": os.getloadavg()[0],
                      "sample_s": sample_s, **score(evaluator, images)})
         log.info("ddpm-kit %s: %s", label, rows[-1])
     if baseline:
-        rows += baseline_rows(run, evaluator, cpu_s, steps, common)
+        rows += baseline_rows(run, evaluator, cpu_s, steps, common, samplers)
     floor, floor_n = evaluator.floor()
     rows.append({**common, "model": "real training half (floor)", "n": floor_n, "sampler": "", **floor})
     return rows
 
 
-def baseline_rows(run: Any, evaluator: Any, cpu_s: float, steps: int, common: dict) -> list[dict[str, Any]]:
+def baseline_rows(run: Any, evaluator: Any, cpu_s: float, steps: int, common: dict,
+                  samplers: list[str] | None = None) -> list[dict[str, Any]]:
     """lucidrains' setup on the same training half, taken at equal time (the CPU seconds ddpm-kit's whole run
     used) and at equal optimizer steps."""
     from benchmarks.digits_quality_baseline import train_baseline
@@ -197,6 +201,8 @@ def baseline_rows(run: Any, evaluator: Any, cpu_s: float, steps: int, common: di
     for budget, model in (("time", "lucidrains, equal time"), ("steps", "lucidrains, equal steps")):
         snapshot = base.snapshots[budget]
         for label in BASELINE_SAMPLERS:
+            if samplers and label not in samplers:
+                continue
             generator = torch.Generator().manual_seed(SAMPLE_SEED)
             if label == "ancestral 1000":
                 images, sample_s = _timed(lambda: base.diffusion.sample_ancestral(snapshot.ema_model, shape, generator))
@@ -215,7 +221,8 @@ def load_results(path: Path | None) -> list[dict[str, Any]]:
 
 
 def collect(quick: bool = False, seeds: tuple[int, ...] | None = None, n: int | None = None,
-            minutes: float | None = None, results: Path | None = None, baseline: bool = True) -> list[dict]:
+            minutes: float | None = None, results: Path | None = None, baseline: bool = True,
+            samplers: list[str] | None = None) -> list[dict]:
     """Run the seeds, appending each seed's rows to ``results`` as it ends; every stored row of the same n and
     budget (earlier seeds included) comes back."""
     torch.set_num_threads(THREADS)
@@ -225,7 +232,7 @@ def collect(quick: bool = False, seeds: tuple[int, ...] | None = None, n: int | 
     stored = load_results(results)
     with tempfile.TemporaryDirectory(prefix="digits_quality_") as tmp:
         for seed in seeds:
-            rows = [{**row, "minutes": minutes} for row in run_seed(seed, minutes, n, Path(tmp), baseline)]
+            rows = [{**row, "minutes": minutes} for row in run_seed(seed, minutes, n, Path(tmp), baseline, samplers)]
             stored = [r for r in stored if (r["seed"], r["minutes"], r["n"]) != (seed, minutes, n)] + rows
             if results is not None:
                 results.write_text(json.dumps(stored, indent=1))
@@ -248,13 +255,15 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=None, help="JSON file the rows of each seed are appended to")
     parser.add_argument("--table", type=Path, default=None, help="print the table of a results file and stop")
     parser.add_argument("--no-baseline", action="store_true", help="skip lucidrains' baseline")
+    parser.add_argument("--samplers", nargs="+", default=None,
+                        help="only these sampler labels (e.g. 'DDIM 50'; screening, not for the table)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     if args.table is not None:
         rows = load_results(args.table)
     else:
         rows = collect(args.quick, tuple(args.seeds) if args.seeds else None, args.n, args.minutes, args.results,
-                       not args.no_baseline)
+                       not args.no_baseline, args.samplers)
     for line in format_table(rows):
         log.info(line)
 
