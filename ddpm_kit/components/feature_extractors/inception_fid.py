@@ -45,8 +45,9 @@ def load_weights(path: Path, net: FIDInceptionV3) -> None:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for a file that is not a torch save
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ExtractorError(f"{path}: not a PyTorch weights file that loads with weights_only=True ({first}); "
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ExtractorError(f"{path}: not a PyTorch weights file that loads with weights_only=True "
+                             f"({type(exc).__name__}: {detail[:200]}); "
                              f"inception_fid expects pytorch-fid's {PUBLISHED_FILE}") from None
     if not isinstance(state, Mapping):
         raise ExtractorError(f"{path}: holds a {type(state).__name__}, not a state dict; inception_fid expects "
@@ -79,7 +80,7 @@ class InceptionFID(FrozenExtractor):
     def __init__(self, spec: InceptionFIDSpec) -> None:
         super().__init__()
         self.net = FIDInceptionV3(num_classes=CLASSES)
-        load_weights(Path(spec.weights), self.net)
+        load_weights(Path(str(spec.weights)), self.net)
         self.freeze()
 
     @torch.no_grad()

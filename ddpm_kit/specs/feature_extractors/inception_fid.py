@@ -61,11 +61,15 @@ class InceptionFIDSpec(FeatureExtractorSpec):
 
     name: Literal["inception_fid"] = "inception_fid"
     impl: ClassVar[str] = IMPL
-    weights: str = Field(min_length=1, description=f"path to the FID Inception weights ({PUBLISHED_FILE})")
+    weights: str | None = Field(None, min_length=1, description=f"path to the FID Inception weights "
+                                                                 f"({PUBLISHED_FILE}); required")
 
     @field_validator("weights")
     @classmethod
-    def _readable_file(cls, value: str) -> str:
+    def _readable_file(cls, value: str | None) -> str:
+        if value is None:  # no default file exists: say which one to bring
+            raise ValueError(f"inception_fid needs weights: PATH ({{name: inception_fid, weights: PATH}}); "
+                             f"{WHERE_FROM}")
         path = Path(value)
         if path.is_dir():
             raise ValueError(f"{value} is a folder, not a weights file; {WHERE_FROM}")
@@ -91,4 +95,5 @@ class InceptionFIDSpec(FeatureExtractorSpec):
         return (3, 32, 32)
 
     def weights_identity(self) -> str:
+        assert self.weights is not None  # the validator requires it
         return f"sha256:{file_sha256(Path(self.weights))}"
