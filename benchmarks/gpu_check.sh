@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One prepared GPU check of ddpm-kit: environment, backbone speed (fp32 / bf16 / channels-last / compile),
-# train and sampler overhead on the device, an end-to-end `ddpm-kit train` + `ddpm-kit sample`, and the
+# train and sampler overhead on the device, an end-to-end `ddpm-kit train` + `ddpm-kit sample`, the inception_fid
+# extractor (CPU vs device features, `ddpm-kit evaluate` of 10,000 32x32 RGB samples), and the
 # torch-version-sensitive tests. Run from the repository root:
 #
 #   bash benchmarks/gpu_check.sh                        # on a CUDA machine; logs and images go to $OUT
@@ -66,10 +67,10 @@ step() {
 if [[ $DEVICE == cpu ]]; then ACCEL=cpu; else ACCEL=gpu; fi
 if (( QUICK )); then
     E2E_STEPS=20; E2E_FP32_STEPS=20; TRAIN_STEPS=12; SAMPLER_ARGS="--quick --batch 4"; BACKBONE_ARGS="--quick"
-    SAMPLE_N=16; ANCESTRAL_N=4
+    SAMPLE_N=16; ANCESTRAL_N=4; INCEPTION_N=8
 else
     E2E_STEPS=600; E2E_FP32_STEPS=600; TRAIN_STEPS=150; SAMPLER_ARGS=""; BACKBONE_ARGS=""
-    SAMPLE_N=64; ANCESTRAL_N=256
+    SAMPLE_N=64; ANCESTRAL_N=256; INCEPTION_N=10000
 fi
 
 # ---------------------------------------------------------------------------------------------------------
@@ -209,6 +210,10 @@ step "sampler_overhead bf16" 60 python3 -m benchmarks.sampler_overhead --device 
 step "e2e train bf16-mixed ($E2E_STEPS steps)" 100 e2e_train e2e_bf16 bf16-mixed "$E2E_STEPS"
 step "e2e sample from checkpoint" 45 sample_cli
 step "collect pngs" 15 collect
+# inception_fid with seeded random weights (no network here): CPU vs device features within 1e-4 (relative), then
+# extract_features and `ddpm-kit evaluate --samples` of INCEPTION_N random 32x32 RGB images, timed
+step "inception_fid check (n=$INCEPTION_N)" 150 \
+    python3 -m benchmarks.inception_fid_check --device "$DEVICE" --n "$INCEPTION_N" --out "$WORK/inception"
 step "e2e train 32-true ($E2E_FP32_STEPS steps)" 70 e2e_train e2e_fp32 32-true "$E2E_FP32_STEPS"
 
 # torch.compile last: inductor compiles four models, the slowest and least predictable step.

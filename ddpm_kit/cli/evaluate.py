@@ -102,8 +102,10 @@ def _load(checkpoint: Path, ema: bool | None) -> Any:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Expected failures (checkpoint, config, registry, evaluation input) as one-paragraph UserErrors."""
+    """Expected failures (checkpoint, config, registry, extractor weights, evaluation input) as one-paragraph
+    UserErrors."""
     from ddpm_kit.checkpoint import CheckpointError
+    from ddpm_kit.components.feature_extractors.base import ExtractorError
     from ddpm_kit.config import ConfigError
     from ddpm_kit.evaluation.errors import EvaluationError
     from ddpm_kit.generation import NonFiniteSamples
@@ -111,7 +113,7 @@ def user_errors() -> Iterator[None]:
 
     try:
         yield
-    except (CheckpointError, EvaluationError, NonFiniteSamples, RegistryError) as exc:
+    except (CheckpointError, EvaluationError, ExtractorError, NonFiniteSamples, RegistryError) as exc:
         raise UserError(str(exc)) from None
     except ConfigError as exc:
         raise UserError(f"{exc.source}: {one_paragraph(exc)}") from None

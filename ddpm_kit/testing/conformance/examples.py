@@ -38,6 +38,18 @@ def _image_folder_fixture(tmp: Path) -> dict[str, Any]:
     return {"path": str(folder), "image_size": 8, "channels": 1, "labels": True, "val_fraction": 0.0}
 
 
+def _inception_fid_fixture(tmp: Path) -> dict[str, Any]:
+    """Seeded random FID Inception weights (the published file cannot be shipped or downloaded)."""
+    import torch
+
+    from ddpm_kit.components.feature_extractors.inception_blocks import FIDInceptionV3
+
+    path = tmp / "inception_fid_random.pth"
+    torch.manual_seed(0)
+    torch.save(FIDInceptionV3().state_dict(), path)
+    return {"weights": str(path)}
+
+
 _CYCLE = {"warm_up_steps": [10, 5], "f_min": [0.1, 0.05], "f_max": [1.0, 0.5], "f_start": [1e-3, 0.1],
           "cycle_lengths": [100, 50]}
 
@@ -57,6 +69,7 @@ BUILTIN_EXAMPLES: dict[tuple[str, str], tuple[Example, ...]] = {
     ("data", "npz"): (_npz_fixture,),
     ("data", "image_folder"): (_image_folder_fixture,),
     ("data", "toy2d"): ({"n_samples": 200},),
+    ("feature_extractor", "inception_fid"): (_inception_fid_fixture,),
     ("lr_schedule", "lambda_warmup_cosine"): (
         {"warm_up_steps": 10, "lr_min": 0.1, "lr_max": 1.0, "lr_start": 1e-3, "max_decay_steps": 100},),
     ("lr_schedule", "lambda_warmup_cosine2"): (_CYCLE,),
