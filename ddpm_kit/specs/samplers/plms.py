@@ -7,7 +7,8 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from ddpm_kit.registry import SamplerSpec
-from ddpm_kit.specs.samplers.base import IMPL_PACKAGE, upstream_ddim_timesteps
+from ddpm_kit.specs.samplers.base import IMPL_PACKAGE
+from ddpm_kit.specs.samplers.spacings import upstream_ddim_timesteps
 
 
 class PLMSSamplerSpec(SamplerSpec):
