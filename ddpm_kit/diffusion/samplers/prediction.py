@@ -78,7 +78,8 @@ class Denoiser:
         if frame is None:
             if t is None:
                 raise ValueError("the buffer frame needs the timesteps t")
-            return Prediction(predict_x0(output, x, t, kind, self.buffers), predict_eps(output, x, t, kind, self.buffers))
+            buffers = self.buffers
+            return Prediction(predict_x0(output, x, t, kind, buffers), predict_eps(output, x, t, kind, buffers))
         x0, eps = split_output(output, x, frame.alpha, frame.sigma, kind)
         return Prediction(x0, eps)
 
