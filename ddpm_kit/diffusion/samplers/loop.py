@@ -66,8 +66,9 @@ class Sampler(ABC):
                state: dict[str, Any]) -> Tensor:
         """x after ``step``; ``state`` is a fresh dict per run for multistep memory."""
 
-    def predict(self, denoiser: Denoiser, x: Tensor, step: Step) -> Prediction:
-        """The prediction at the step (one network evaluation in the step's frame)."""
+    def predict(self, denoiser: Denoiser, x: Tensor, step: Step) -> Prediction | None:
+        """The prediction at the step (one network evaluation in the step's frame); a sampler that must
+        change x before it evaluates (Heun's churn) returns None and evaluates in ``update``."""
         return denoiser(x, timestep_batch(step.t, x.shape[0], x.device), step.frame)
 
     def start(self, x_T: Tensor, steps: list[Step]) -> Tensor:

@@ -23,6 +23,7 @@ class DDIMSamplerSpec(SamplerSpec):
     """
 
     name: Literal["ddim"] = "ddim"
+    stochastic: ClassVar[bool] = True  # draws one normal per step; eta = 0 scales it to nothing
     impl: ClassVar[str] = f"{IMPL_PACKAGE}.ddim:DDIMSampler"
     steps: int = Field(50, ge=1, description="number of network evaluations S (<= T)")
     eta: float = Field(0.0, ge=0.0, le=1.0, description="noise scale: 0 deterministic DDIM, 1 DDPM-like")

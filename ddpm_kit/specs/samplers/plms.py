@@ -28,6 +28,7 @@ class PLMSSamplerSpec(SamplerSpec):
     """
 
     name: Literal["plms"] = "plms"
+    stochastic: ClassVar[bool] = False
     impl: ClassVar[str] = f"{IMPL_PACKAGE}.plms:PLMSSampler"
     steps: int = Field(50, ge=1, description="S: upstream's ddim_num_steps (steps taken: ceil(T / (T // S)))")
 
