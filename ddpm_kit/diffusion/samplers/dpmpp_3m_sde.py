@@ -32,7 +32,7 @@ class DPMSolverPP3MSDESampler(SigmaSampler):
             d1_0 = (denoised - history[1]) / r0
             d1_1 = (history[1] - history[0]) / r1
             d1 = d1_0 + (d1_0 - d1_1) * r0 / (r0 + r1)
-            d2 = (d1_0 - d1_1) / (r0 + r1)
+            d2 = 2 * (d1_0 - d1_1) / (r0 + r1)  # h^2 D'' (k-diffusion omits the 2: see the spec)
             x = x + phi_2 * d1 - (phi_2 / h_eta - 0.5) * d2
         elif len(history) == 2:
             x = x + phi_2 * (denoised - history[0]) / (steps[-1] / h)

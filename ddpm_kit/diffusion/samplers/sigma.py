@@ -58,6 +58,11 @@ class SigmaSampler(Sampler):
         sigmas, taus = sampler_sigmas(spec.spacing, spec.steps, alphas_cumprod, spec.rho, spec.sigma_min,
                                       spec.sigma_max)
         table = discrete_sigmas(alphas_cumprod)
+        repeated = [k for k in range(1, len(sigmas)) if not sigmas[k] < sigmas[k - 1]]
+        if repeated:
+            raise ValueError(f"{spec.name}: the noise levels are not strictly decreasing at level {repeated[0]} "
+                             f"(sigma {sigmas[repeated[0]]:.6g}); alpha_bar is floored at 2^-24, so sigma_max is "
+                             "at most 4096: use fewer steps or a lower sigma_max")
         grid = [*sigmas, 0.0]
         return [Step(tau, vp_frame(sigmas[k]), {"sigma": sigmas[k], "sigma_next": grid[k + 1], "index": k,
                                                 "count": len(sigmas), "table": table})
