@@ -14,7 +14,7 @@ from typing import Any
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
-from ddpm_kit.diffusion.samplers.common import check_parameterization, timestep_batch
+from ddpm_kit.diffusion.samplers.common import check_eps_defined, check_parameterization, timestep_batch
 from ddpm_kit.diffusion.samplers.loop import Noise, Sampler, Step
 from ddpm_kit.diffusion.samplers.prediction import Denoiser, Frame, Prediction
 from ddpm_kit.specs.samplers.spacings import discrete_sigmas, sampler_sigmas, sigma_to_t
@@ -57,6 +57,7 @@ class SigmaSampler(Sampler):
         spec = self.spec
         sigmas, taus = sampler_sigmas(spec.spacing, spec.steps, alphas_cumprod, spec.rho, spec.sigma_min,
                                       spec.sigma_max)
+        check_eps_defined(parameterization, buffers, taus[0])
         table = discrete_sigmas(alphas_cumprod)
         repeated = [k for k in range(1, len(sigmas)) if not sigmas[k] < sigmas[k - 1]]
         if repeated:

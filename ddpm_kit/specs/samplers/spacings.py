@@ -8,6 +8,7 @@ by Karras et al. 2022, eq. 5, between the schedule's discrete extremes; ``sigma_
 
 from __future__ import annotations
 
+import bisect
 import math
 
 #: the discrete spacings (``ddim_timesteps``) and the sigma-space one
@@ -103,9 +104,12 @@ def karras_sigmas(steps: int, sigma_min: float, sigma_max: float, rho: float = 7
 
 def sigma_to_t(sigma: float, sigmas: list[float]) -> int:
     """The discrete t whose sigma_t is nearest to ``sigma`` in log sigma (k-diffusion ``DiscreteSchedule``
-    with ``quantize=True``): the network is only ever called at an integer t it was trained on."""
+    with ``quantize=True``): the network is only ever called at an integer t it was trained on.
+    ``sigmas`` ascending in t (``discrete_sigmas``); ties go to the smaller t."""
+    above = bisect.bisect_left(sigmas, sigma)
+    candidates = [t for t in (above - 1, above) if 0 <= t < len(sigmas)]
     target = math.log(sigma)
-    return min(range(len(sigmas)), key=lambda t: abs(math.log(sigmas[t]) - target))
+    return min(candidates, key=lambda t: (abs(math.log(sigmas[t]) - target), t))
 
 
 def sampler_sigmas(spacing: str, steps: int, alphas_cumprod: list[float], rho: float = 7.0,
