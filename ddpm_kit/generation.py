@@ -54,35 +54,25 @@ def sampler_from(module: Any, name: str | None = None, **params: Any) -> Any:
     return spec
 
 
-class _ChunkedNetwork:
-    """The module, with ``apply_model`` evaluated ``chunk`` samples at a time (everything else forwarded).
+class _Evaluations:
+    """The ``EvaluationMonitor`` of ``generate``: ``progress(done, total)`` after every chunk (total = the
+    sampler's network evaluations x chunks per evaluation, known at the first evaluation, which sees the whole
+    batch, guidance's doubled batch included), and per evaluation its timestep and whether its output was
+    finite (a device flag: no sync per step)."""
 
-    With ``progress`` and ``steps`` (network evaluations of the sampler), ``progress(done, total)`` is
-    called after every chunk: total = steps x chunks per evaluation (known at the first evaluation, which
-    sees the whole batch, guidance's doubled batch included)."""
-
-    def __init__(self, module: Any, chunk: int, progress: ProgressCallback | None = None, steps: int = 0) -> None:
-        self._module, self._chunk = module, chunk
+    def __init__(self, progress: ProgressCallback | None, steps: int) -> None:
         self._progress, self._steps, self._done, self._total = progress, steps, 0, 0
-        #: per network evaluation: its timestep and whether its output was finite (a device flag: no sync per step)
         self.evaluations: list[tuple[int, Tensor]] = []
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._module, name)
-
-    def apply_model(self, x: Tensor, t: Tensor, cond: dict[str, Any] | None = None) -> Tensor:
-        outputs = []
+    def chunk_done(self, chunks_per_evaluation: int) -> None:
         if not self._total:
-            self._total = self._steps * -(-x.shape[0] // self._chunk)
-        for start in range(0, x.shape[0], self._chunk):
-            part = slice(start, start + self._chunk)
-            outputs.append(self._module.apply_model(x[part], t[part], _slice_conditions(cond, part)))
-            self._done += 1
-            if self._progress is not None:
-                self._progress(min(self._done, self._total), self._total)
-        out = torch.cat(outputs)  # [B, ...]
-        self.evaluations.append((int(t[0]), torch.isfinite(out).all()))
-        return out
+            self._total = self._steps * chunks_per_evaluation
+        self._done += 1
+        if self._progress is not None:
+            self._progress(min(self._done, self._total), self._total)
+
+    def evaluated(self, t: Tensor, output: Tensor) -> None:
+        self.evaluations.append((int(t[0]), torch.isfinite(output).all()))
 
     def first_nonfinite(self) -> tuple[int, int] | None:
         """(evaluation number from 1, its timestep) of the first network output holding NaN or inf, else None."""
@@ -98,12 +88,6 @@ class _ChunkedNetwork:
 
 class NonFiniteSamples(ValueError):
     """Sampling produced NaN or inf; the message names the network evaluation where they first appeared."""
-
-
-def _slice_conditions(cond: dict[str, Any] | None, part: slice) -> dict[str, Any] | None:
-    if not cond:
-        return cond
-    return {k: [v[part] for v in value] if isinstance(value, list) else value[part] for k, value in cond.items()}
 
 
 @torch.no_grad()
@@ -124,10 +108,11 @@ def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_s
     spec = sampler if sampler is not None else module.cfg.sampler
     if label_conditioned(module) and labels is None:
         labels = sampling.default_labels(module, n, torch.Generator().manual_seed(derived_seed(seed, "labels")))
-    network = _ChunkedNetwork(module, batch_size or n, progress, spec.num_steps(module.num_timesteps))
+    network = _Evaluations(progress, spec.num_steps(module.num_timesteps))
     generator = PerSampleNoise(seed, n)
-    samples, _ = sampling.sample(network, n, sampler=spec.load_impl()(spec), generator=generator, labels=labels,
-                                 guidance_scale=guidance_scale, use_ema=False)
+    samples, _ = sampling.sample(module, n, sampler=spec.load_impl()(spec), generator=generator, labels=labels,
+                                 guidance_scale=guidance_scale, use_ema=False, chunk=batch_size or n,
+                                 monitor=network)
     samples = samples.detach().float().cpu()
     bad = int((~torch.isfinite(samples)).sum())
     if bad:

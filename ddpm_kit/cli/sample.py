@@ -49,6 +49,21 @@ def expectations(set_: list[str]) -> dict[str, Any]:
     return expect
 
 
+def sampler_options(option: list[str]) -> dict[str, Any]:
+    """``--option rho=5`` -> {"rho": 5} (one plain key each; the sampler's spec validates names and values)."""
+    from ddpm_kit.config.overrides import OverrideError, split_override
+
+    options: dict[str, Any] = {}
+    for text in option:
+        path, value = split_override(text)
+        if len(path) != 1 or not isinstance(path[0], str):
+            raise OverrideError(f"--option {text!r}: expected a sampler setting KEY=VALUE, e.g. --option rho=5")
+        if path[0] in ("name", "steps", "eta", "spacing"):
+            raise OverrideError(f"--option {text!r}: use --sampler / --steps / --eta / --spacing for {path[0]}")
+        options[path[0]] = value
+    return options
+
+
 def check_output(path: Path, suffixes: tuple[str, ...], what: str) -> None:
     """Fail before sampling when an output cannot be written."""
     if path.is_dir():
@@ -114,10 +129,16 @@ def write_png(samples: Any, path: Path, title: str) -> str:
 def sample(
     checkpoint: Path = typer.Argument(..., help=CKPT_HELP),
     n: int = typer.Option(64, "--n", min=1, help="number of samples"),
-    sampler: Optional[str] = typer.Option(None, "--sampler", help="ddpm, ddim, plms, dpmpp_2m or a plugin's (default: "
-                                                                  "the checkpoint's model.sampler)"),
-    steps: Optional[int] = typer.Option(None, "--steps", help="sampler steps (ddim, plms, dpmpp_2m)"),
-    eta: Optional[float] = typer.Option(None, "--eta", help="DDIM noise scale in [0, 1]"),
+    sampler: Optional[str] = typer.Option(None, "--sampler", help="ddpm, ddim, plms, dpmpp_2m, euler, euler_ancestral, "
+                                                                  "heun, dpmpp_2s_ancestral, dpmpp_2m_sde, "
+                                                                  "dpmpp_3m_sde, unipc or a plugin's (default: the "
+                                                                  "checkpoint's model.sampler)"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="sampler steps (every sampler but ddpm)"),
+    eta: Optional[float] = typer.Option(None, "--eta", help="noise scale of ddim and the ancestral / SDE samplers"),
+    spacing: Optional[str] = typer.Option(None, "--spacing", help="timestep / sigma spacing: uniform, quad, leading, "
+                                                                  "linspace, trailing, karras (sampler-dependent)"),
+    option: list[str] = typer.Option([], "--option", help="any other sampler setting, KEY=VALUE (YAML value; "
+                                                          "repeatable), e.g. --option rho=5 --option order=3"),
     guidance: Optional[float] = typer.Option(None, "--guidance", help="classifier-free guidance scale "
                                                                      "(label-conditioned models)"),
     label: Optional[int] = typer.Option(None, "--label", help="class label of every sample (label-conditioned "
@@ -138,6 +159,7 @@ def sample(
     if guidance is not None and not math.isfinite(guidance):
         raise UserError(f"--guidance {guidance}: must be a finite number (1: no guidance)")
     expect = expectations(set_)
+    options = sampler_options(option)
     target = pick_device(device)
     check_output(out, (".png",), "--out")
     if npz is not None:
@@ -154,8 +176,9 @@ def sample(
 
     try:
         module = load_for_sampling(checkpoint, expect=expect, ema=ema)
-        spec = sampler_from(module, sampler, steps=steps, eta=eta) if (sampler, steps, eta) != (None,) * 3 \
-            else module.cfg.sampler
+        given = {"steps": steps, "eta": eta, "spacing": spacing, **options}
+        spec = sampler_from(module, sampler, **given) if sampler is not None or any(
+            v is not None for v in given.values()) else module.cfg.sampler
     except (CheckpointError, RegistryError) as exc:
         raise UserError(str(exc)) from None
     except ConfigError as exc:

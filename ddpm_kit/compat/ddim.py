@@ -19,11 +19,12 @@ import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.parameterization import predict_start_from_z_and_v, split_output
-from ddpm_kit.diffusion.samplers.common import Denoiser, keep_intermediate
+from ddpm_kit.diffusion.samplers.common import keep_intermediate
+from ddpm_kit.diffusion.samplers.prediction import Network
 from ddpm_kit.diffusion.samplers.ddim import DDIMSampler as _KitDDIM
 from ddpm_kit.diffusion.samplers.ddim import ddim_sampling_parameters
 from ddpm_kit.module import DDPM
-from ddpm_kit.specs.samplers.base import ddim_timesteps
+from ddpm_kit.specs.samplers.spacings import ddim_timesteps
 from ddpm_kit.specs.samplers.ddim import DDIMSamplerSpec
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ class DDIMSampler:
         sigma = torch.full(shape, float(self.ddim_sqrt_one_minus_alphas[index]), device=x.device)
         return split_output(out, x, alpha, sigma, "eps")[0]
 
-    def _denoiser(self, cond: Conditioning | None, scale: float, uncond: Conditioning | None) -> Denoiser:
+    def _denoiser(self, cond: Conditioning | None, scale: float, uncond: Conditioning | None) -> Network:
         """upstream ``p_sample_ddim``'s model call: plain, or out_u + s (out_c - out_u) on one doubled batch."""
         model = self.model
         if uncond is None or scale == 1.0:

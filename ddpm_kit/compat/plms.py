@@ -27,10 +27,8 @@ class _RecordingPLMS(_KitPLMS):
         super().__init__(spec)
         self.pred_x0: list[Tensor] = []
 
-    def _transfer(self, x: Tensor, eps: Tensor, coefficients: tuple[Tensor, Tensor, Tensor], clip: bool) -> Tensor:
-        a_t, _, sqrt_one_minus_at = coefficients
-        self.pred_x0.append((x - sqrt_one_minus_at * eps) / a_t.sqrt())  # the same x0_hat the transfer uses
-        return super()._transfer(x, eps, coefficients, clip)
+    def transferred(self, x0: Tensor) -> None:
+        self.pred_x0.append(x0)  # the same x0_hat the transfer uses (clip_denoised is off here)
 
 
 class PLMSSampler(DDIMSampler):

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import q_sample
+from ddpm_kit.diffusion.samplers.network import EvaluationMonitor, ModelCall
 from ddpm_kit.module_parts.batches import conditions
 
 
@@ -39,30 +40,12 @@ def _slot_value(cond: dict[str, Any], slot: str, conditioning_key: str | None) -
     return cond["c_crossattn"][0] if conditioning_key == "adm" else cond["c_adm"]
 
 
-def _cat_conditions(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in a.items():
-        if isinstance(value, list):
-            out[name] = [torch.cat([x, y]) for x, y in zip(value, b[name])]
-        else:
-            out[name] = torch.cat([value, b[name]])
-    return out
-
-
-def make_denoiser(module: Any, cond: dict[str, Any] | None, guidance_scale: float) -> Any:
-    """``denoiser(x, t)``; with guidance s != 1: out_u + s (out_c - out_u) in the network's output space
-    (as upstream DDIM, Ho & Salimans 2022), computed as one doubled batch."""
-    if not cond:
-        return lambda x, t: module.apply_model(x, t)
-    if guidance_scale == 1.0:
-        return lambda x, t: module.apply_model(x, t, cond)
-    both = _cat_conditions(null_condition(module, cond), cond)
-
-    def guided(x: Tensor, t: Tensor) -> Tensor:
-        out_uncond, out_cond = module.apply_model(torch.cat([x, x]), torch.cat([t, t]), both).chunk(2)
-        return out_uncond + guidance_scale * (out_cond - out_uncond)
-
-    return guided
+def make_network(module: Any, cond: dict[str, Any] | None, guidance_scale: float, chunk: int | None = None,
+                 monitor: EvaluationMonitor | None = None) -> ModelCall:
+    """``network(x, t)`` of the module under ``cond``, guided with the ``null_condition`` when s != 1, evaluated
+    ``chunk`` samples at a time (``ModelCall``): what the sampler's ``Denoiser`` wraps."""
+    null = null_condition(module, cond) if cond and guidance_scale != 1.0 else None
+    return ModelCall(module.apply_model, cond, null, guidance_scale, chunk, monitor)
 
 
 def default_labels(module: Any, batch_size: int, generator: torch.Generator | None) -> Tensor:
@@ -78,8 +61,10 @@ def default_labels(module: Any, batch_size: int, generator: torch.Generator | No
 @torch.no_grad()
 def sample(module: Any, batch_size: int, *, sampler: Any = None, generator: torch.Generator | None = None,
            batch: dict[str, Any] | None = None, labels: Tensor | None = None, guidance_scale: float | None = None,
-           log_every_t: int | None = None, x_T: Tensor | None = None, use_ema: bool = True) -> tuple[Tensor, list]:
-    """Samples [B, ...] and intermediates, with the EMA weights when the module has them (``use_ema``)."""
+           log_every_t: int | None = None, x_T: Tensor | None = None, use_ema: bool = True, chunk: int | None = None,
+           monitor: EvaluationMonitor | None = None) -> tuple[Tensor, list]:
+    """Samples [B, ...] and intermediates, with the EMA weights when the module has them (``use_ema``); the
+    network evaluated ``chunk`` samples at a time, each evaluation reported to ``monitor``."""
     sampler = sampler or module.sampler
     cond = None
     if module.conditioning_key is not None:
@@ -93,12 +78,16 @@ def sample(module: Any, batch_size: int, *, sampler: Any = None, generator: torc
         cond = {name: _to(value, module.device) for name, value in
                 conditions(source, module.cfg.condition_keys, module.conditioning_key).items()}
     scale = module.cfg.guidance_scale if guidance_scale is None else guidance_scale
-    denoiser = make_denoiser(module, cond, scale)
+    network = make_network(module, cond, scale, chunk, monitor)
     scope = module.ema_scope("sampling") if use_ema else _null()
     with scope:
-        return sampler.sample(denoiser, module.buffers_dict, sample_shape(module, batch_size),
+        return sampler.sample(network, module.buffers_dict, sample_shape(module, batch_size),
                               parameterization=module.parameterization, clip_denoised=module.clip_denoised,
                               generator=generator, log_every_t=log_every_t, x_T=x_T)
+
+
+#: ``sample`` under a name that ``log_images``' upstream-named ``sample`` flag does not shadow
+draw_samples = sample
 
 
 def _to(value: Any, device: torch.device) -> Any:
@@ -147,8 +136,8 @@ def log_images(module: Any, batch: dict[str, Any], *, N: int = 8, n_row: int = 2
         images["diffusion_row"] = make_grid([[d[i] for d in diffusion] for i in range(n_row)])
     if sample:
         cond_batch = {k: v[:N] for k, v in batch.items() if k in module.cfg.condition_keys.used().values()}
-        samples, intermediates = globals()["sample"](module, N, generator=generator, batch=cond_batch or None,
-                                                     log_every_t=module.log_every_t)
+        samples, intermediates = draw_samples(module, N, generator=generator, batch=cond_batch or None,
+                                              log_every_t=module.log_every_t)
         images["samples"] = samples
         if samples.dim() == 4 and intermediates:
             images["denoise_row"] = make_grid([[step[i] for step in intermediates] for i in range(N)])

@@ -115,9 +115,13 @@ class SamplerSpec(Spec):
     kind: ClassVar[str] = "sampler"
     parameterizations: ClassVar[tuple[str, ...]] = PARAMETERIZATIONS
     supports_clip_denoised: ClassVar[bool] = True
+    #: whether the sampler draws noise after x_T (False: the samples are a function of x_T alone)
+    stochastic: ClassVar[bool] = False
+    #: network evaluations per step (Heun and single-step 2S: 2, but 1 on the last step to sigma = 0)
+    evaluations_per_step: ClassVar[int] = 1
 
     def num_steps(self, timesteps: int) -> int:
-        """Number of network evaluations for a schedule of ``timesteps`` steps."""
+        """Number of network evaluations (NFE) for a schedule of ``timesteps`` steps."""
         raise NotImplementedError
 
     def check(self, timesteps: int) -> list[str]:

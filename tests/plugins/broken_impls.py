@@ -7,7 +7,7 @@ from torch import nn
 
 from ddpm_kit.components.data.base import split_tensors
 from ddpm_kit.components.ema.strategies import ConstantEma
-from ddpm_kit.diffusion.samplers.common import initial_noise
+from ddpm_kit.diffusion.samplers import Sampler
 from ddpm_kit.specs.data.base import VECTOR
 from ddpm_kit.specs.ema.constant import ConstantEmaSpec
 
@@ -53,13 +53,12 @@ class ForgetfulEma(ConstantEma):
         return min(0.9, self.count / (self.count + 1))
 
 
-class IdleSampler:
-    def __init__(self, spec) -> None:
-        self.spec = spec
+class IdleSampler(Sampler):
+    def plan(self, buffers, parameterization):
+        return []  # no steps: the samples are x_T
 
-    def sample(self, denoiser, buffers, shape, *, parameterization, clip_denoised, generator, log_every_t=None,
-               x_T=None):
-        return initial_noise(shape, x_T, generator, buffers), []
+    def update(self, x, prediction, step, noise, denoiser, state):
+        return x
 
 
 def wrong_shape_data(spec):

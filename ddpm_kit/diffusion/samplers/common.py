@@ -1,17 +1,13 @@
-"""Shared pieces of the samplers: the denoiser type, noise drawing, devices and the intermediates rule."""
+"""Shared pieces of the samplers: noise drawing, devices, timestep batches and the intermediates rule."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
-
-#: ``denoiser(x, t)`` -> raw network output (eps, x0 or v); guidance and conditioning are folded in.
-Denoiser = Callable[[Tensor, Tensor], Tensor]
-
 
 class PerSampleNoise:
     """Noise with one seeded stream per sample: sample i's draws depend on (seed, i) alone, so the first k
@@ -67,14 +63,6 @@ def initial_noise(
 def timestep_batch(t: int, batch: int, device: torch.device) -> Tensor:
     """A LongTensor [B] filled with t."""
     return torch.full((batch,), t, device=device, dtype=torch.long)
-
-
-def run_denoiser(denoiser: Denoiser, x: Tensor, t: Tensor) -> Tensor:
-    """Call the denoiser and insist on an output shaped like x (a learned-variance 2C output is an error)."""
-    out = denoiser(x, t)
-    if out.shape != x.shape:
-        raise ValueError(f"denoiser returned shape {tuple(out.shape)} for input {tuple(x.shape)}")
-    return out
 
 
 def keep_intermediate(index: int, first_index: int, log_every_t: int | None) -> bool:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
-from ddpm_kit.diffusion.parameterization import predict_eps_from_z_and_v, predict_start_from_z_and_v
-from ddpm_kit.diffusion.samplers.common import (
-    Denoiser, check_eps_defined, check_parameterization, draw_noise, initial_noise, keep_intermediate,
-    run_denoiser, timestep_batch,
-)
-from ddpm_kit.specs.samplers.base import ddim_timesteps
-from ddpm_kit.specs.samplers.ddim import DDIMSamplerSpec
+from ddpm_kit.diffusion.samplers.common import check_eps_defined, timestep_batch
+from ddpm_kit.diffusion.samplers.loop import Noise, Sampler, Step
+from ddpm_kit.diffusion.samplers.prediction import Denoiser, Frame, Prediction
+from ddpm_kit.specs.samplers.spacings import ddim_timesteps
 
 
 def ddim_sampling_parameters(
@@ -40,64 +38,46 @@ def ddim_sampling_parameters(
     return sigmas, alphas, alphas_prev
 
 
-class DDIMSampler:
-    """S DDIM steps over ``ddim_timesteps(spacing, S, T)`` in reverse."""
+class DDIMSampler(Sampler):
+    """S DDIM steps over ``ddim_timesteps(spacing, S, T)`` in reverse.
 
-    def __init__(self, spec: DDIMSamplerSpec) -> None:
-        self.spec = spec
+    Draws as upstream: x_T, then one normal per step (also when sigma = 0). eps and x0 outputs convert in
+    DDIM's own float32 frame (sqrt(a_t), np.sqrt(1 - a_t)); v outputs in the buffer frame (upstream's
+    ``predict_*_from_z_and_v``); the clip, when on, in DDIM's frame (eps' = (x - sqrt(a_t) x0) / sqrt(1 - a_t))."""
 
-    @torch.no_grad()
-    def sample(
-        self,
-        denoiser: Denoiser,
-        buffers: Buffers,
-        shape: Sequence[int],
-        *,
-        parameterization: str,
-        clip_denoised: bool,
-        generator: torch.Generator | None,
-        log_every_t: int | None = None,
-        x_T: Tensor | None = None,
-    ) -> tuple[Tensor, list[Tensor]]:
-        """(samples, intermediates). Draws as upstream: x_T, then one normal per step (also when sigma = 0).
-        Intermediates: x_T, then x after step index k (counted from the clean end) when
-        k % log_every_t == 0 or at the first step."""
-        check_parameterization(parameterization, self.spec.parameterizations)
-        problems = self.spec.check(buffers["betas"].shape[0])
-        if problems:
-            raise ValueError("; ".join(problems))
-        device, dtype = buffers["betas"].device, buffers["betas"].dtype
+    def check(self, buffers: Buffers, parameterization: str) -> None:
+        super().check(buffers, parameterization)
         taus = ddim_timesteps(self.spec.spacing, self.spec.steps, buffers["betas"].shape[0])
         check_eps_defined(parameterization, buffers, taus[-1])
+
+    def plan(self, buffers: Buffers, parameterization: str) -> list[Step]:
+        taus = ddim_timesteps(self.spec.spacing, self.spec.steps, buffers["betas"].shape[0])
         sigmas, alphas, alphas_prev = ddim_sampling_parameters(buffers["alphas_cumprod"], taus, self.spec.eta)
         sqrt_one_minus_alphas = torch.from_numpy(np.sqrt((1.0 - alphas).numpy()))  # upstream: np.sqrt, float32
+        steps = []
+        for index in reversed(range(len(taus))):
+            values = {"a_t": float(alphas[index]), "a_prev": float(alphas_prev[index]),
+                      "sigma_t": float(sigmas[index]), "sqrt_one_minus_at": float(sqrt_one_minus_alphas[index])}
+            steps.append(Step(taus[index], None, values))
+        return steps
 
-        x = initial_noise(shape, x_T, generator, buffers)
-        intermediates = [x] if log_every_t is not None else []
-        batch, total = x.shape[0], len(taus)
-        for i, step in enumerate(reversed(taus)):
-            index = total - i - 1
-            t = timestep_batch(step, batch, device)
-            out = run_denoiser(denoiser, x, t)
-            a_t = torch.full((batch, *((1,) * (x.dim() - 1))), float(alphas[index]), device=device)  # [B, 1, ...]
-            a_prev = torch.full_like(a_t, float(alphas_prev[index]))
-            sigma_t = torch.full_like(a_t, float(sigmas[index]))
-            sqrt_one_minus_at = torch.full_like(a_t, float(sqrt_one_minus_alphas[index]))
-            if parameterization == "v":
-                e_t = predict_eps_from_z_and_v(x, t, out, buffers)
-                pred_x0 = predict_start_from_z_and_v(x, t, out, buffers)
-            elif parameterization == "eps":
-                e_t = out
-                pred_x0 = (x - sqrt_one_minus_at * e_t) / a_t.sqrt()
-            else:  # x0: upstream would use the output as eps
-                pred_x0 = out
-                e_t = (x - a_t.sqrt() * pred_x0) / sqrt_one_minus_at
-            if clip_denoised:
-                pred_x0 = pred_x0.clamp(-1.0, 1.0)
-                e_t = (x - a_t.sqrt() * pred_x0) / sqrt_one_minus_at
-            direction = (1.0 - a_prev - sigma_t**2).sqrt() * e_t
-            noise = sigma_t * draw_noise(x.shape, generator, device, dtype)
-            x = (a_prev.sqrt() * pred_x0 + direction + noise).to(dtype)
-            if keep_intermediate(index, total - 1, log_every_t):
-                intermediates.append(x)
-        return x, intermediates
+    def predict(self, denoiser: Denoiser, x: Tensor, step: Step) -> Prediction:
+        a_t, a_prev, sigma_t, sqrt_one_minus_at = _filled(x, step)
+        frame = Frame(a_t.sqrt(), sqrt_one_minus_at)
+        t = timestep_batch(step.t, x.shape[0], x.device)
+        prediction = denoiser(x, t, None if denoiser.parameterization == "v" else frame, clip=False)
+        return denoiser.clip(prediction, x, t, frame)
+
+    def update(self, x: Tensor, prediction: Prediction, step: Step, noise: Noise, denoiser: Denoiser,
+               state: dict[str, Any]) -> Tensor:
+        """x_prev = sqrt(a_prev) x0_hat + sqrt(1 - a_prev - sigma^2) eps_hat + sigma z."""
+        a_t, a_prev, sigma_t, _ = _filled(x, step)
+        direction = (1.0 - a_prev - sigma_t**2).sqrt() * prediction.eps
+        return (a_prev.sqrt() * prediction.x0 + direction + sigma_t * noise()).to(x.dtype)
+
+
+def _filled(x: Tensor, step: Step) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(a_t, a_prev, sigma_t, sqrt(1 - a_t)) as [B, 1, ...] tensors filled as upstream (``torch.full``)."""
+    a_t = torch.full((x.shape[0], *((1,) * (x.dim() - 1))), step.info["a_t"], device=x.device)
+    return (a_t, torch.full_like(a_t, step.info["a_prev"]), torch.full_like(a_t, step.info["sigma_t"]),
+            torch.full_like(a_t, step.info["sqrt_one_minus_at"]))

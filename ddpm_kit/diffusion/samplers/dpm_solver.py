@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
-import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
-from ddpm_kit.diffusion.parameterization import split_output
-from ddpm_kit.diffusion.samplers.common import (
-    Denoiser, check_parameterization, initial_noise, keep_intermediate, run_denoiser, timestep_batch,
-)
-from ddpm_kit.specs.samplers.dpmpp_2m import DPMSolverPP2MSamplerSpec
-
-#: alpha_bar floor keeping log-SNR finite at a zero-terminal-SNR step (diffusers uses the same 2**-24).
-MIN_ALPHA_BAR = 2.0**-24
+from ddpm_kit.diffusion.samplers.loop import Noise, Sampler, Step
+from ddpm_kit.diffusion.samplers.prediction import Denoiser, Frame, Prediction
+from ddpm_kit.specs.samplers.spacings import MIN_ALPHA_BAR
 
 
 def log_snr(alphas_cumprod: Tensor) -> list[float]:
@@ -55,57 +50,32 @@ def grid(alphas_cumprod: Tensor, timesteps: Sequence[int]) -> tuple[list[float],
     return alphas, sigmas, lambdas
 
 
-class DPMSolverPP2MSampler:
-    """S evaluations uniform in log-SNR from T-1 to 0, second-order multistep; returns the last x0_hat."""
+class DPMSolverPP2MSampler(Sampler):
+    """S evaluations uniform in log-SNR from T-1 to 0, second-order multistep; returns the last x0_hat.
+    Deterministic after x_T; predictions in the float64 (alpha, sigma) frame of the grid."""
 
-    def __init__(self, spec: DPMSolverPP2MSamplerSpec) -> None:
-        self.spec = spec
-
-    @torch.no_grad()
-    def sample(
-        self,
-        denoiser: Denoiser,
-        buffers: Buffers,
-        shape: Sequence[int],
-        *,
-        parameterization: str,
-        clip_denoised: bool,
-        generator: torch.Generator | None,
-        log_every_t: int | None = None,
-        x_T: Tensor | None = None,
-    ) -> tuple[Tensor, list[Tensor]]:
-        """(samples, intermediates). Deterministic after x_T. Intermediates: x_T, then x after step index k
-        (counted from the clean end) when k % log_every_t == 0 or at the first step."""
-        check_parameterization(parameterization, self.spec.parameterizations)
-        num_timesteps = buffers["betas"].shape[0]
-        problems = self.spec.check(num_timesteps)
-        if problems:
-            raise ValueError("; ".join(problems))
-        device = buffers["betas"].device
+    def plan(self, buffers: Buffers, parameterization: str) -> list[Step]:
         taus = log_snr_uniform_timesteps(buffers["alphas_cumprod"], self.spec.steps)
         alphas, sigmas, lambdas = grid(buffers["alphas_cumprod"].double().cpu(), taus)
+        steps = []
+        for k, tau in enumerate(taus):
+            last = k == len(taus) - 1
+            info = {"last": last} if last else {"h": lambdas[k + 1] - lambdas[k], "ratio": sigmas[k + 1] / sigmas[k],
+                                                "alpha_next": alphas[k + 1]}
+            steps.append(Step(tau, Frame(alphas[k], sigmas[k]), info))
+        return steps
 
-        x = initial_noise(shape, x_T, generator, buffers)
-        intermediates = [x] if log_every_t is not None else []
-        batch, total = x.shape[0], len(taus)
-        previous_x0: Tensor | None = None
-        previous_h = 0.0
-        for k, step in enumerate(taus):
-            out = run_denoiser(denoiser, x, timestep_batch(step, batch, device))
-            x0_hat, _ = split_output(out, x, alphas[k], sigmas[k], parameterization)
-            if clip_denoised:
-                x0_hat = x0_hat.clamp(-1.0, 1.0)
-            if k == total - 1:
-                x = x0_hat  # the denoised estimate at the last (least noisy) evaluation
-            else:
-                h = lambdas[k + 1] - lambdas[k]  # 0 only between two steps floored at 2^-24: an identity step
-                data = x0_hat
-                if previous_x0 is not None and previous_h > 0 and h > 0:
-                    r = previous_h / h
-                    data = (1 + 1 / (2 * r)) * x0_hat - (1 / (2 * r)) * previous_x0
-                x = (sigmas[k + 1] / sigmas[k]) * x - (alphas[k + 1] * math.expm1(-h)) * data
-                previous_h = h
-            previous_x0 = x0_hat
-            if keep_intermediate(total - 1 - k, total - 1, log_every_t):
-                intermediates.append(x)
-        return x, intermediates
+    def update(self, x: Tensor, prediction: Prediction, step: Step, noise: Noise, denoiser: Denoiser,
+               state: dict[str, Any]) -> Tensor:
+        """x_next = (sigma_next / sigma) x - alpha_next expm1(-h) D'; at the last step x0_hat itself."""
+        x0_hat, previous_x0, previous_h = prediction.x0, state.get("x0"), state.get("h", 0.0)
+        state["x0"] = x0_hat
+        if step.info.get("last"):
+            return x0_hat  # the denoised estimate at the last (least noisy) evaluation
+        h = step.info["h"]  # 0 only between two steps floored at 2^-24: an identity step
+        data = x0_hat
+        if previous_x0 is not None and previous_h > 0 and h > 0:
+            r = previous_h / h
+            data = (1 + 1 / (2 * r)) * x0_hat - (1 / (2 * r)) * previous_x0
+        state["h"] = h
+        return step.info["ratio"] * x - (step.info["alpha_next"] * math.expm1(-h)) * data

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
-from ddpm_kit.diffusion.parameterization import predict_eps
-from ddpm_kit.diffusion.samplers.common import (
-    Denoiser, check_parameterization, initial_noise, keep_intermediate, run_denoiser, timestep_batch,
-)
+from ddpm_kit.diffusion.samplers.common import timestep_batch
 from ddpm_kit.diffusion.samplers.ddim import ddim_sampling_parameters
-from ddpm_kit.specs.samplers.plms import PLMSSamplerSpec
+from ddpm_kit.diffusion.samplers.loop import Noise, Sampler, Step
+from ddpm_kit.diffusion.samplers.prediction import Denoiser, Frame, Prediction
 
 
 def plms_eps(eps: Tensor, history: Sequence[Tensor]) -> Tensor:
@@ -30,84 +29,64 @@ def plms_eps(eps: Tensor, history: Sequence[Tensor]) -> Tensor:
     return (55 * eps - 59 * history[-1] + 37 * history[-2] - 9 * history[-3]) / 24
 
 
-class PLMSSampler:
-    """Upstream's PLMS loop: warm-up step with two evaluations, then Adams-Bashforth of order 2-4."""
+class PLMSSampler(Sampler):
+    """Upstream's PLMS loop: warm-up step with two evaluations, then Adams-Bashforth of order 2-4.
 
-    def __init__(self, spec: PLMSSamplerSpec) -> None:
-        self.spec = spec
+    Deterministic given x_T (eta = 0: no noise is drawn after x_T). Predictions: eps in the buffer frame,
+    unclipped (v and x0 outputs converted, where upstream would use them as eps); the transfer turns eps' into
+    x0_hat in DDIM's float32 frame and clips there (upstream has no clipping; parity needs clip_denoised off)."""
 
-    @torch.no_grad()
-    def sample(
-        self,
-        denoiser: Denoiser,
-        buffers: Buffers,
-        shape: Sequence[int],
-        *,
-        parameterization: str,
-        clip_denoised: bool,
-        generator: torch.Generator | None,
-        log_every_t: int | None = None,
-        x_T: Tensor | None = None,
-    ) -> tuple[Tensor, list[Tensor]]:
-        """(samples, intermediates). Deterministic given x_T (eta = 0: no noise is drawn after x_T).
-        Intermediates: x_T, then x after step i when (n - 1 - i) % log_every_t == 0 or i = 0.
-        With clip_denoised, x0_hat is clamped to [-1, 1] and the direction uses eps' recomputed from it
-        (upstream has no clipping; parity needs clip_denoised off). v and x0 outputs are converted to eps
-        (``predict_eps``) where upstream would silently use them as eps."""
-        check_parameterization(parameterization, self.spec.parameterizations)
-        T = buffers["betas"].shape[0]
-        problems = self.spec.check(T)
-        if problems:
-            raise ValueError("; ".join(problems))
-        device, dtype = buffers["betas"].device, buffers["betas"].dtype
-        taus = self.spec.timesteps(T)
+    def check(self, buffers: Buffers, parameterization: str) -> None:
+        super().check(buffers, parameterization)
+        taus = self.spec.timesteps(buffers["betas"].shape[0])
         if float(buffers["alphas_cumprod"][taus[-1]]) == 0.0:
             raise ValueError(f"alpha_bar[{taus[-1]}] = 0 (zero terminal SNR): PLMS divides by sqrt(alpha_bar) at its "
                              "first step; choose steps so that the largest timestep is below T - 1")
+
+    def plan(self, buffers: Buffers, parameterization: str) -> list[Step]:
+        taus = self.spec.timesteps(buffers["betas"].shape[0])
         _, alphas, alphas_prev = ddim_sampling_parameters(buffers["alphas_cumprod"], taus, 0.0)
         sqrt_one_minus_alphas = torch.from_numpy(np.sqrt((1.0 - alphas).numpy()))  # upstream: np.sqrt, float32
-        x = initial_noise(shape, x_T, generator, buffers)
-        intermediates = [x] if log_every_t is not None else []
-        batch, total = x.shape[0], len(taus)
         visit = list(reversed(taus))
-        history: list[Tensor] = []
-        for i, step in enumerate(visit):
-            index = total - i - 1
-            coefficients = self._coefficients(alphas, alphas_prev, sqrt_one_minus_alphas, index, x, device)
-            t = timestep_batch(step, batch, device)
-            eps = predict_eps(run_denoiser(denoiser, x, t), x, t, parameterization, buffers)
-            if not history:  # warm-up: pseudo improved Euler
-                provisional = self._transfer(x, eps, coefficients, clip_denoised)
-                t_next = timestep_batch(visit[min(i + 1, total - 1)], batch, device)
-                eps_next = predict_eps(run_denoiser(denoiser, provisional, t_next), provisional, t_next,
-                                       parameterization, buffers)
-                eps_prime = (eps + eps_next) / 2
-            else:
-                eps_prime = plms_eps(eps, history)
-            x = self._transfer(x, eps_prime, coefficients, clip_denoised).to(dtype)
-            history = (history + [eps])[-3:]
-            if keep_intermediate(index, total - 1, log_every_t):
-                intermediates.append(x)
-        return x, intermediates
+        return [Step(tau, None, {"a_t": float(alphas[index]), "a_prev": float(alphas_prev[index]),
+                                 "sqrt_one_minus_at": float(sqrt_one_minus_alphas[index]),
+                                 "t_next": visit[min(i + 1, len(taus) - 1)]})
+                for i, (index, tau) in enumerate(zip(reversed(range(len(taus))), visit))]
+
+    def predict(self, denoiser: Denoiser, x: Tensor, step: Step) -> Prediction:
+        return denoiser(x, timestep_batch(step.t, x.shape[0], x.device), clip=False)
+
+    def update(self, x: Tensor, prediction: Prediction, step: Step, noise: Noise, denoiser: Denoiser,
+               state: dict[str, Any]) -> Tensor:
+        history: list[Tensor] = state.setdefault("history", [])
+        coefficients = self._coefficients(step, x)
+        eps = prediction.eps
+        if not history:  # warm-up: pseudo improved Euler
+            provisional = self._transfer(x, eps, coefficients, denoiser)
+            t_next = timestep_batch(step.info["t_next"], x.shape[0], x.device)
+            eps_next = denoiser(provisional, t_next, clip=False).eps
+            eps_prime = (eps + eps_next) / 2
+        else:
+            eps_prime = plms_eps(eps, history)
+        state["history"] = (history + [eps])[-3:]
+        return self._transfer(x, eps_prime, coefficients, denoiser).to(x.dtype)
 
     @staticmethod
-    def _coefficients(
-        alphas: Tensor, alphas_prev: Tensor, sqrt_one_minus_alphas: Tensor, index: int, x: Tensor,
-        device: torch.device,
-    ) -> tuple[Tensor, Tensor, Tensor]:
+    def _coefficients(step: Step, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """(a_t, a_prev, sqrt(1 - a_t)) as [B, 1, ...] tensors filled as upstream (``torch.full``)."""
-        a_t = torch.full((x.shape[0], *((1,) * (x.dim() - 1))), float(alphas[index]), device=device)
-        return a_t, torch.full_like(a_t, float(alphas_prev[index])), torch.full_like(
-            a_t, float(sqrt_one_minus_alphas[index]))
+        a_t = torch.full((x.shape[0], *((1,) * (x.dim() - 1))), step.info["a_t"], device=x.device)
+        return a_t, torch.full_like(a_t, step.info["a_prev"]), torch.full_like(a_t, step.info["sqrt_one_minus_at"])
 
-    @staticmethod
-    def _transfer(x: Tensor, eps: Tensor, coefficients: tuple[Tensor, Tensor, Tensor], clip: bool) -> Tensor:
+    def _transfer(self, x: Tensor, eps: Tensor, coefficients: tuple[Tensor, Tensor, Tensor], denoiser: Denoiser
+                  ) -> Tensor:
         """DDIM eta = 0: x0_hat = (x - sqrt(1 - a_t) eps) / sqrt(a_t); x_prev = sqrt(a_prev) x0_hat +
-        sqrt(1 - a_prev) eps (upstream ``get_x_prev_and_pred_x0`` with sigma = 0)."""
+        sqrt(1 - a_prev) eps (upstream ``get_x_prev_and_pred_x0`` with sigma = 0), clipped in that frame."""
         a_t, a_prev, sqrt_one_minus_at = coefficients
-        pred_x0 = (x - sqrt_one_minus_at * eps) / a_t.sqrt()
-        if clip:
-            pred_x0 = pred_x0.clamp(-1.0, 1.0)
-            eps = (x - a_t.sqrt() * pred_x0) / sqrt_one_minus_at
+        frame = Frame(a_t.sqrt(), sqrt_one_minus_at)
+        prediction = denoiser.clip(denoiser.convert(eps, x, None, frame, parameterization="eps"), x, None, frame)
+        self.transferred(prediction.x0)
         sigma_t = torch.zeros_like(a_t)
-        return a_prev.sqrt() * pred_x0 + (1.0 - a_prev - sigma_t**2).sqrt() * eps
+        return a_prev.sqrt() * prediction.x0 + (1.0 - a_prev - sigma_t**2).sqrt() * prediction.eps
+
+    def transferred(self, x0: Tensor) -> None:
+        """Hook: the unclipped-or-clipped x0_hat of every DDIM transfer (upstream's ``pred_x0``); no-op here."""

@@ -1,77 +1,10 @@
-"""What the built-in samplers share: the implementations' module and DDIM's timestep rules
-(pure Python, used by validation and by the torch sampler).
-"""
+"""What the built-in samplers share: the implementations' module; the spacings live in ``spacings``."""
 
 from __future__ import annotations
 
-import math
+from ddpm_kit.specs.samplers.spacings import (  # noqa: F401  (re-exported: the historical home)
+    DIFFUSERS_SPACINGS, ddim_timesteps, leading_timesteps, linspace_timesteps, trailing_timesteps,
+    upstream_ddim_timesteps,
+)
 
 IMPL_PACKAGE = "ddpm_kit.diffusion.samplers"
-
-
-def upstream_ddim_timesteps(spacing: str, steps: int, timesteps: int) -> list[int]:
-    """CompVis ``make_ddim_timesteps`` as written (may overshoot S, exceed T - 1, or raise for S > T).
-
-    uniform: c = T // S, [0, c, 2c, ... < T] + 1; quad: floor(linspace(0, sqrt(0.8 T), S)^2) + 1.
-    """
-    if spacing == "uniform":
-        stride = timesteps // steps
-        if stride == 0:
-            raise ValueError("range() arg 3 must not be zero")  # upstream's error for S > T
-        return [t + 1 for t in range(0, timesteps, stride)]
-    if spacing == "quad":
-        stop = math.sqrt(timesteps * 0.8)
-        if steps == 1:
-            return [1]
-        step = stop / (steps - 1)
-        points = [i * step for i in range(steps - 1)] + [stop]  # numpy.linspace: i * step, last = stop
-        return [int(p * p) + 1 for p in points]
-    raise ValueError(f"unknown DDIM spacing {spacing!r} (known: uniform, quad)")
-
-
-def ddim_timesteps(spacing: str, steps: int, timesteps: int) -> list[int]:
-    """The DDIM timesteps used here: upstream's wherever upstream is well-defined, exactly S of them.
-
-    uniform: tau_k = k * (T // S) + 1 for k = 0..S-1, except S = T, which gives tau_k = k (every step; the
-    +1 shift would reach T). These are the first S entries of upstream's list, so they equal upstream's
-    whenever upstream returns S in-range steps, while upstream's overshoot (T=1000, S=300 -> 334 steps)
-    and its IndexError (last entry T: S = 111, 300, 333, 999, 1000 at T = 1000) cannot happen.
-    quad: upstream's numbers (they never exceed about 0.8 T + 1; ``DDIMSamplerSpec.check`` reports
-    duplicates and out-of-range entries). leading / linspace / trailing: diffusers' meanings (below).
-    Raises ValueError for S < 1 or S > T.
-    """
-    if not 1 <= steps <= timesteps:
-        raise ValueError(f"DDIM needs 1 <= steps <= T, got steps={steps}, T={timesteps}")
-    if spacing == "uniform":
-        if steps == timesteps:
-            return list(range(timesteps))
-        stride = timesteps // steps
-        return [k * stride + 1 for k in range(steps)]
-    if spacing in DIFFUSERS_SPACINGS:
-        return DIFFUSERS_SPACINGS[spacing](steps, timesteps)
-    return upstream_ddim_timesteps(spacing, steps, timesteps)
-
-
-def leading_timesteps(steps: int, timesteps: int) -> list[int]:
-    """diffusers ``timestep_spacing="leading"`` (steps_offset 0): tau_k = k (T // S), k = 0..S-1.
-    Source: diffusers ``DDIMScheduler.set_timesteps``; Lin et al. 2024, table 2."""
-    return [k * (timesteps // steps) for k in range(steps)]
-
-
-def linspace_timesteps(steps: int, timesteps: int) -> list[int]:
-    """diffusers ``"linspace"``: tau_k = round(k (T - 1) / (S - 1)) (numpy's round half to even),
-    i.e. round(linspace(0, T - 1, S)). Source: as ``leading_timesteps``."""
-    if steps == 1:
-        return [0]
-    step = (timesteps - 1) / (steps - 1)
-    return [round(k * step) if k < steps - 1 else timesteps - 1 for k in range(steps)]
-
-
-def trailing_timesteps(steps: int, timesteps: int) -> list[int]:
-    """diffusers ``"trailing"``: round(arange(T, 0, -T / S)) - 1, ascending; the first step is T - 1.
-    Source: as ``leading_timesteps`` (Lin et al. 2024, section 3.3: sample from the last timestep)."""
-    ratio = timesteps / steps
-    return sorted(round(timesteps - k * ratio) - 1 for k in range(steps))
-
-
-DIFFUSERS_SPACINGS = {"leading": leading_timesteps, "linspace": linspace_timesteps, "trailing": trailing_timesteps}

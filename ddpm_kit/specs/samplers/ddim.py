@@ -7,7 +7,8 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from ddpm_kit.registry import SamplerSpec
-from ddpm_kit.specs.samplers.base import IMPL_PACKAGE, ddim_timesteps
+from ddpm_kit.specs.samplers.base import IMPL_PACKAGE
+from ddpm_kit.specs.samplers.spacings import ddim_timesteps
 
 
 class DDIMSamplerSpec(SamplerSpec):
@@ -22,6 +23,7 @@ class DDIMSamplerSpec(SamplerSpec):
     """
 
     name: Literal["ddim"] = "ddim"
+    stochastic: ClassVar[bool] = True  # draws one normal per step; eta = 0 scales it to nothing
     impl: ClassVar[str] = f"{IMPL_PACKAGE}.ddim:DDIMSampler"
     steps: int = Field(50, ge=1, description="number of network evaluations S (<= T)")
     eta: float = Field(0.0, ge=0.0, le=1.0, description="noise scale: 0 deterministic DDIM, 1 DDPM-like")

@@ -17,6 +17,7 @@ class DDPMSamplerSpec(SamplerSpec):
     """
 
     name: Literal["ddpm"] = "ddpm"
+    stochastic: ClassVar[bool] = True
     impl: ClassVar[str] = f"{IMPL_PACKAGE}.ancestral:AncestralSampler"
 
     def num_steps(self, timesteps: int) -> int:

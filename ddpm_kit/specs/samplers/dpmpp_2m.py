@@ -25,6 +25,7 @@ class DPMSolverPP2MSamplerSpec(SamplerSpec):
     """
 
     name: Literal["dpmpp_2m"] = "dpmpp_2m"
+    stochastic: ClassVar[bool] = False
     impl: ClassVar[str] = f"{IMPL_PACKAGE}.dpm_solver:DPMSolverPP2MSampler"
     steps: int = Field(20, ge=1, description="number of network evaluations S (<= T)")
 

@@ -7,7 +7,8 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from ddpm_kit.registry import SamplerSpec
-from ddpm_kit.specs.samplers.base import IMPL_PACKAGE, upstream_ddim_timesteps
+from ddpm_kit.specs.samplers.base import IMPL_PACKAGE
+from ddpm_kit.specs.samplers.spacings import upstream_ddim_timesteps
 
 
 class PLMSSamplerSpec(SamplerSpec):
@@ -27,6 +28,7 @@ class PLMSSamplerSpec(SamplerSpec):
     """
 
     name: Literal["plms"] = "plms"
+    stochastic: ClassVar[bool] = False
     impl: ClassVar[str] = f"{IMPL_PACKAGE}.plms:PLMSSampler"
     steps: int = Field(50, ge=1, description="S: upstream's ddim_num_steps (steps taken: ceil(T / (T // S)))")
 

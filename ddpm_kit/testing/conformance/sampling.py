@@ -121,7 +121,30 @@ def sampler_gaussian(spec: Any, ctx: Context) -> list[str]:
     return problems
 
 
+def sampler_contract(spec: Any, ctx: Context) -> list[str]:
+    """The implementation is a ``Sampler`` (the shared loop); a sampler that declares ``stochastic = False``
+    gives the same samples from the same x_T whatever the generator."""
+    from ddpm_kit.diffusion.samplers.loop import Sampler
+
+    sampler = spec.load_impl()(spec)
+    if not isinstance(sampler, Sampler):
+        return [f"impl(spec) is a {type(sampler).__name__}, not a ddpm_kit.diffusion.samplers.Sampler (subclass it "
+                "and implement plan and update)"]
+    if spec.stochastic:
+        return []
+    timesteps = _timesteps(spec)
+    buffers = oracle_buffers(timesteps)
+    x_T = torch.randn(8, 2, generator=torch.Generator().manual_seed(3))
+    runs = [sampler.sample(gaussian_denoiser(buffers, spec.parameterizations[0]), buffers, (8, 2),
+                           parameterization=spec.parameterizations[0], clip_denoised=False,
+                           generator=torch.Generator().manual_seed(seed), x_T=x_T)[0] for seed in (0, 1)]
+    if not torch.equal(*runs):
+        return ["declares stochastic = False, but two generators give different samples from the same x_T"]
+    return []
+
+
 SAMPLER = (
+    Property("is a Sampler; deterministic unless stochastic", sampler_contract),
     Property("recovers a point mass", sampler_point_mass),
     Property("matches a Gaussian", sampler_gaussian),
 )
