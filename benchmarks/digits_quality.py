@@ -1,29 +1,30 @@
-"""Sample quality of ``ddpm-kit train``'s built-in default next to lucidrains' package at equal wall time.
+"""Sample quality of ``ddpm-kit train``'s built-in default next to lucidrains' setup, on a protocol that
+cannot reward copying the training data.
 
-Run: ``python -m benchmarks.digits_quality [--quick] [--minutes M] [--n N]`` (about 30 minutes on 2 CPU
-cores, 15 of them the two 1000-step ancestral samplings; ``--quick`` about 6). Both trainings and all
-sampling use 2 threads.
+Run: ``python -m benchmarks.digits_quality [--quick] [--seeds 0 1 2] [--n N] [--results FILE.json]``
+(about 30 minutes per training seed on 2 CPU cores, 2 threads, N = 500; ``--quick``: one seed, a 1-minute
+budget, N = 256, about 8 minutes). Results are appended per seed to ``--results`` (a JSON list of rows), so
+seeds may be run one at a time; ``--table FILE.json`` prints the table of stored results.
 
-The score is a Fréchet distance (FD, as FID; Heusel et al. 2017) between the statistics of features of
-generated and real digits, the features being the 64-unit penultimate layer of a small CNN classifier
-trained on the real digits inside the benchmark (seeded, a few seconds; Inception features mean nothing
-on 8x8 grey images). The real digits are split into two disjoint seeded halves A and B; B (899 images)
-is the reference, generated sets have N >= 1000 samples, and runs are compared by the ratio of their FDs
-(lower is better; ratio = FD_ddpm-kit / FD_baseline). Reference points printed beside them:
-FD(A, B), what an independent sample of real digits scores (the floor of a generator whose samples are
-independent of B); FD(N training images, B), what reproducing the training split scores: both
-models train on 90% of the digits, which hold ~90% of B, so a generator that reproduces its training
-data scores BELOW FD(A, B) (measured: 5 vs 15); and FD(Gaussian noise, B), the ceiling.
-(A "recognisable share" from the classifier's confidence was tried and left
-out: the classifier is >= 90% sure of a class for about 60% of pixel-shuffled digits.)
+Protocol:
 
-1. ``ddpm-kit train`` with the built-in default (``ddpm_kit/presets/digits.yaml``) runs as a
-   subprocess; its wall time (imports, validation, training, validation passes, checkpoints, sample
-   grids, loss curve) is the budget.
-2. The baseline, lucidrains' denoising-diffusion-pytorch settings (``digits_quality_baseline``), trains
-   on the same training split for the same wall time, in the same run.
-3. Both are sampled with their EMA weights: ancestral 1000 steps and DDIM 50 steps (eta 0); ddpm-kit
-   also with DPM-Solver++(2M) 20 steps.
+1. The digits are split once, seeded (``data.val_fraction: 0.5, data.split_seed: 0``): both contestants train
+   on the training half (899 images) and never see the other half (898), which is the reference.
+2. Scores come from ``ddpm_kit.evaluation`` (what ``ddpm-kit evaluate`` prints) with the ``digits_cnn``
+   extractor: FD (Fréchet distance), KID, k-NN precision/recall and the memorisation score ``mem`` (share
+   of samples much closer to a training image than real images are to each other). The real-vs-real
+   floor is the same metrics for N images of the training half against the reference, at the same N: a
+   generator that copied its training set would score the floor, and ``mem`` would show it.
+3. For each training seed (``seed`` of the run; the baseline's ``torch.manual_seed``): ``ddpm-kit train``
+   with the default preset runs as a subprocess; the CPU seconds of that whole process (start-up, validation,
+   checkpoints, sample grids included; user + system, both threads) are the time budget. lucidrains' setup
+   (``digits_quality_baseline``) trains on the same half in the same run; its EMA model is taken when its
+   training has used the same CPU seconds (equal time) and when it has made as many optimizer steps as
+   ddpm-kit (equal steps). Time is counted in CPU seconds, not wall seconds, so that other load on the
+   machine cannot favour either side; on an idle machine with 2 threads it is about twice the wall time.
+4. Every model is sampled with its EMA weights, N samples, sample seed 0: ancestral 1000 steps and each
+   deterministic sampler (ddpm-kit: DDIM 50, DPM-Solver++(2M) 20, PLMS 50; the baseline: its DDIM 50).
+5. Each figure of the table is the mean and standard deviation over the training seeds.
 """
 
 from __future__ import annotations
@@ -36,130 +37,37 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import logging  # noqa: E402
+import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from torch import Tensor, nn  # noqa: E402
+from torch import Tensor  # noqa: E402
+
+from benchmarks.digits_quality_report import format_table, summary_rows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESET = ROOT / "ddpm_kit" / "presets" / "digits.yaml"
-BUDGET_MINUTES = 10.0  # what the default must fit on 2 CPU cores (issue 5)
+BUDGET_MINUTES = 10.0  # what the default must fit on 2 CPU cores
 THREADS = 2
-N_SAMPLES = 1000
-QUICK_MINUTES, QUICK_SAMPLES = 1.0, 256
-TARGET_RATIO = 0.5  # ddpm-kit's FD at most half of the baseline's, at equal wall time
+SEEDS, N_SAMPLES = (0, 1, 2), 500
+QUICK_SEEDS, QUICK_MINUTES, QUICK_SAMPLES = (0,), 1.0, 256
+#: the split both contestants share: they train on the "train" half; the "val" half is the reference
+SPLIT = ["data.val_fraction=0.5", "data.split_seed=0"]
+METRICS = ["fd", "kid", "pr", "mem"]
+SAMPLE_SEED = 0
 #: ddpm-kit samplers scored: (label, registry name, parameters)
 OURS_SAMPLERS = [("ancestral 1000", "ddpm", {}), ("DDIM 50", "ddim", {"steps": 50, "eta": 0.0}),
-                 ("DPM++2M 20", "dpmpp_2m", {"steps": 20})]
+                 ("DPM++(2M) 20", "dpmpp_2m", {"steps": 20}), ("PLMS 50", "plms", {"steps": 50})]
+BASELINE_SAMPLERS = ["ancestral 1000", "DDIM 50"]
 log = logging.getLogger("benchmarks.digits_quality")
-
-
-# ----------------------------------------------------------------------------------------- the metric
-def real_digits() -> tuple[Tensor, Tensor]:
-    """All 1,797 scikit-learn digits as [N, 1, 8, 8] in [-1, 1] (x / 8 - 1, as the ``digits`` source) and labels [N]."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    images = torch.as_tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 8.0 - 1.0  # [N, 1, 8, 8]
-    return images, torch.as_tensor(bunch.target, dtype=torch.int64)
-
-
-class FeatureNet(nn.Module):
-    """conv3x3(32) -> SiLU -> conv3x3/2(64) -> SiLU -> Linear(1024, 64) -> SiLU [features] -> Linear(64, 10)."""
-
-    def __init__(self, width: int = 64) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, padding=1)
-        self.conv2 = nn.Conv2d(32, 64, 3, stride=2, padding=1)
-        self.fc = nn.Linear(64 * 4 * 4, width)
-        self.head = nn.Linear(width, 10)
-
-    def features(self, x: Tensor) -> Tensor:
-        h = F.silu(self.conv2(F.silu(self.conv1(x))))  # [B, 64, 4, 4]
-        return F.silu(self.fc(h.flatten(1)))  # [B, width]
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x))  # [B, 10] logits
-
-
-def train_feature_net(images: Tensor, labels: Tensor, *, seed: int = 0, epochs: int = 10,
-                      batch_size: int = 32) -> FeatureNet:
-    """Adam(3e-3, weight decay 1e-4) on cross-entropy, seeded (about 98% held-out accuracy in a few seconds)."""
-    generator = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    net = FeatureNet()
-    optimizer = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
-    for _ in range(epochs):
-        for batch in torch.randperm(len(images), generator=generator).split(batch_size):
-            loss = F.cross_entropy(net(images[batch]), labels[batch])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-    return net.eval()
-
-
-@torch.no_grad()
-def net_features(net: FeatureNet, images: Tensor, batch_size: int = 1024) -> np.ndarray:
-    """Features [N, 64] float64 of images [N, 1, 8, 8], clamped to [-1, 1] first."""
-    return np.concatenate([net.features(chunk).double().numpy() for chunk in images.clamp(-1, 1).split(batch_size)])
-
-
-def feature_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mu [D], Sigma [D, D]): mean and unbiased covariance of features [N, D]."""
-    return features.mean(axis=0), np.cov(features, rowvar=False)
-
-
-def _sqrtm_psd(matrix: np.ndarray) -> np.ndarray:
-    """Symmetric square root of a symmetric PSD matrix by eigendecomposition (negative rounding clipped)."""
-    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
-    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
-
-
-def frechet_distance(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
-    """d^2 = |mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a^1/2 S_b S_a^1/2)^1/2) (Dowson & Landau 1982; FID,
-    Heusel et al. 2017). The symmetric form has real eigenvalues, so no complex sqrtm clean-up is needed."""
-    (mu_a, s_a), (mu_b, s_b) = a, b
-    root_a = _sqrtm_psd(s_a)
-    cross = _sqrtm_psd(root_a @ s_b @ root_a)
-    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(s_a) + np.trace(s_b) - 2 * np.trace(cross))
-
-
-@dataclass
-class QualityScorer:
-    """The trained feature net, the reference half B and the floor/ceiling at the benchmark's sample size."""
-
-    net: FeatureNet
-    reference: tuple[np.ndarray, np.ndarray]
-    floor: float
-    ceiling: float
-    classifier_accuracy: float  # on half B, when trained on half A (a sanity check of the features)
-
-    @classmethod
-    def build(cls, n_noise: int = N_SAMPLES, seed: int = 0, epochs: int = 10) -> QualityScorer:
-        images, labels = real_digits()
-        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
-        half_a, half_b = order[: len(order) // 2], order[len(order) // 2:]
-        check = train_feature_net(images[half_a], labels[half_a], seed=seed, epochs=epochs)
-        with torch.no_grad():
-            accuracy = float((check(images[half_b]).argmax(1) == labels[half_b]).float().mean())
-        net = train_feature_net(images, labels, seed=seed, epochs=epochs)
-        reference = feature_stats(net_features(net, images[half_b]))
-        noise = torch.randn((n_noise, 1, 8, 8), generator=torch.Generator().manual_seed(seed + 1))
-        return cls(net, reference, frechet_distance(feature_stats(net_features(net, images[half_a])), reference),
-                   frechet_distance(feature_stats(net_features(net, noise)), reference), accuracy)
-
-    def score(self, images: Tensor) -> float:
-        """FD between the features of ``images`` [N, 1, 8, 8] and those of the reference half B."""
-        return frechet_distance(feature_stats(net_features(self.net, images)), self.reference)
 
 
 # ----------------------------------------------------------------------------------------- ddpm-kit
@@ -185,25 +93,35 @@ def step_overrides(config: Path, factor: float) -> list[str]:
     return out
 
 
-def train_default(out_dir: Path, config: Path | None = None, overrides: list[str] = ()) -> tuple[Path, float]:
-    """``ddpm-kit train [config] --out out_dir [--set ...]`` in a subprocess on 2 threads: (last.ckpt, wall s)."""
-    command = [sys.executable, "-m", "ddpm_kit.cli", "train", *([str(config)] if config else []),
-               "--out", str(out_dir)]
+def protocol_overrides(seed: int, minutes: float) -> list[str]:
+    """The shared split, the training seed and the budget's step scaling, as ``--set`` overrides."""
+    return [*SPLIT, f"seed={seed}", *step_overrides(PRESET, minutes / BUDGET_MINUTES)]
+
+
+def child_cpu_seconds() -> float:
+    """User + system CPU seconds of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def train_default(out_dir: Path, overrides: list[str]) -> tuple[Path, float, float]:
+    """``ddpm-kit train --out out_dir --set ...`` (the built-in default) in a subprocess on 2 threads:
+    (last.ckpt, wall s, CPU s)."""
+    command = [sys.executable, "-m", "ddpm_kit.cli", "train", "--out", str(out_dir)]
     for override in overrides:
         command += ["--set", override]
     env = {**os.environ, "OMP_NUM_THREADS": str(THREADS), "MKL_NUM_THREADS": str(THREADS),
            "OMP_WAIT_POLICY": os.environ["OMP_WAIT_POLICY"]}
     log.info("running %s", " ".join(command))
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), child_cpu_seconds()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, child_cpu_seconds() - cpu_start
     if done.returncode != 0:
         raise RuntimeError(f"ddpm-kit train failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    (out_dir / "train_stdout.txt").write_text(done.stdout + done.stderr)
-    return out_dir / "checkpoints" / "last.ckpt", seconds
+    return out_dir / "checkpoints" / "last.ckpt", seconds, cpu
 
 
-def sample_ours(checkpoint: Path, name: str, params: dict[str, Any], n: int, seed: int = 0) -> tuple[Tensor, float]:
+def sample_ours(checkpoint: Path, name: str, params: dict[str, Any], n: int) -> tuple[Tensor, float]:
     """n samples [n, 1, 8, 8] of the checkpoint's EMA weights with sampler ``name``: (samples, wall s)."""
     from ddpm_kit.generation import generate, sampler_from
     from ddpm_kit.inference import load_for_sampling
@@ -211,132 +129,141 @@ def sample_ours(checkpoint: Path, name: str, params: dict[str, Any], n: int, see
     module = load_for_sampling(checkpoint)
     spec = sampler_from(module, name, **params)
     start = time.perf_counter()
-    samples, _ = generate(module, n, sampler=spec, seed=seed)
+    samples, _ = generate(module, n, sampler=spec, seed=SAMPLE_SEED)
     return samples, time.perf_counter() - start
 
 
-def training_split(config: Path) -> Tensor:
-    """The training images [N, 1, 8, 8] of the config's data source (the baseline trains on the same split)."""
-    from ddpm_kit.config import load_config
+# ----------------------------------------------------------------------------------------- scoring
+def make_evaluator(run: Any, n: int, cache_dir: Path) -> Any:
+    """The evaluation ``ddpm-kit evaluate --reference val --metrics fd,kid,pr,mem`` runs, for this split."""
+    from ddpm_kit.config.evaluation import EvalConfig
+    from ddpm_kit.evaluation.quality import Evaluator
 
-    run = load_config(config)
-    splits = run.data.load_impl()(run.data)
-    return splits.train.tensors[run.data.image_key]
+    settings = EvalConfig.model_validate({"every_n_steps": 1, "n": n, "metrics": METRICS, "extractor": "digits_cnn",
+                                          "reference": "val", "seed": SAMPLE_SEED})
+    return Evaluator(settings, run, cache_dir, torch.device("cpu"))
 
 
-# ----------------------------------------------------------------------------------------- the run
-def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
+def score(evaluator: Any, images: Tensor) -> dict[str, float]:
+    from ddpm_kit.evaluation.quality import as_image_range
+
+    return evaluator.score_images(as_image_range(images, "samples"))
+
+
+def _timed(fn: Callable[[], Tensor]) -> tuple[Tensor, float]:
     start = time.perf_counter()
-    out = fn(*args)
+    out = fn()
     return out, time.perf_counter() - start
 
 
-def run(quick: bool = False, minutes: float | None = None, n: int | None = None, config: Path | None = None,
-        baseline: bool = True, samplers: list[str] | None = None, keep: Path | None = None) -> list[dict]:
-    """Train both, sample, score; rows for ``python -m benchmarks`` (quality rows carry FD values in ``ours``
-    and ``baseline``, time rows seconds in ``ours_s`` and ``baseline_s``)."""
-    torch.set_num_threads(THREADS)
-    minutes = minutes if minutes is not None else (QUICK_MINUTES if quick else BUDGET_MINUTES)
-    n = n or (QUICK_SAMPLES if quick else N_SAMPLES)
-    config_path = config or PRESET
-    scorer, scorer_s = _timed(QualityScorer.build, n)
-    log.info("feature net: held-out accuracy %.3f; floor FD %.3f, noise ceiling FD %.1f (%.1f s)",
-             scorer.classifier_accuracy, scorer.floor, scorer.ceiling, scorer_s)
-    with tempfile.TemporaryDirectory(prefix="digits_quality_") as tmp:
-        out_dir = keep or Path(tmp) / "ours"
-        overrides = step_overrides(config_path, minutes / BUDGET_MINUTES)
-        log.info("1-minute load average before training: %.2f", os.getloadavg()[0])
-        checkpoint, train_s = train_default(out_dir, config, overrides)
-        log.info("1-minute load average after ddpm-kit's training: %.2f", os.getloadavg()[0])
-        from ddpm_kit.checkpoint import read_checkpoint
+# ----------------------------------------------------------------------------------------- one seed
+def run_seed(seed: int, minutes: float, n: int, work: Path, baseline: bool = True,
+             samplers: list[str] | None = None) -> list[dict[str, Any]]:
+    """Train both contestants with training seed ``seed``, sample, score: one row per (model, sampler)."""
+    from ddpm_kit.checkpoint import read_checkpoint
+    from ddpm_kit.config import load_config
 
-        steps = int(read_checkpoint(checkpoint).get("global_step", 0))
-        log.info("ddpm-kit: %d steps, %.0f s wall (ddpm-kit train, end to end)", steps, train_s)
-        ours = {}
-        for label, name, params in OURS_SAMPLERS:
-            if samplers and name not in samplers:
-                continue
-            images, sample_s = sample_ours(checkpoint, name, params, n)
-            ours[label] = {"fd": scorer.score(images), "sample_s": sample_s}
-            log.info("ddpm-kit %s: FD %.3f (sampling %.0f s)", label, ours[label]["fd"], sample_s)
-    theirs: dict[str, dict[str, float]] = {}
-    base = None
+    overrides = protocol_overrides(seed, minutes)
+    run = load_config(PRESET, overrides)
+    evaluator = make_evaluator(run, n, work / "reference_cache")
+    log.info("seed %d: 1-minute load average before training: %.2f", seed, os.getloadavg()[0])
+    checkpoint, train_s, cpu_s = train_default(work / f"ddpm-kit_seed{seed}", overrides)
+    steps = int(read_checkpoint(checkpoint).get("global_step", 0))
+    log.info("ddpm-kit: %d steps, %.0f s wall, %.0f CPU s (ddpm-kit train, end to end)", steps, train_s, cpu_s)
+    rows = []
+    common = {"seed": seed, "n": n}
+    for label, name, params in OURS_SAMPLERS:
+        if samplers and label not in samplers:
+            continue
+        images, sample_s = sample_ours(checkpoint, name, params, n)
+        rows.append({**common, "model": "ddpm-kit default", "steps": steps, "train_s": train_s, "cpu_s": cpu_s,
+                     "sampler": label, "load": os.getloadavg()[0],
+                     "sample_s": sample_s, **score(evaluator, images)})
+        log.info("ddpm-kit %s: %s", label, rows[-1])
     if baseline:
-        from benchmarks.digits_quality_baseline import train_baseline
-
-        base = train_baseline(training_split(config_path), train_s)
-        log.info("1-minute load average after the baseline's training: %.2f", os.getloadavg()[0])
-        shape = (n, 1, 8, 8)
-        for label, fn in (("ancestral 1000", lambda g: base.diffusion.sample_ancestral(base.ema_model, shape, g)),
-                          ("DDIM 50", lambda g: base.diffusion.sample_ddim(base.ema_model, shape, 50, g))):
-            if samplers and {"ancestral 1000": "ddpm", "DDIM 50": "ddim"}[label] not in samplers:
-                continue
-            images, sample_s = _timed(fn, torch.Generator().manual_seed(0))
-            theirs[label] = {"fd": scorer.score(images), "sample_s": sample_s}
-            log.info("lucidrains %s: FD %.3f (sampling %.0f s)", label, theirs[label]["fd"], sample_s)
-    train_images = training_split(config_path)
-    picked = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(0))[:n]
-    train_fd = scorer.score(train_images[picked])
-    log.info("reference points: FD(real A, B) %.3f, FD(%d training images, B) %.3f, FD(noise, B) %.1f",
-             scorer.floor, len(picked), train_fd, scorer.ceiling)
-    return _rows(scorer, n, steps, train_s, ours, base, theirs, train_fd)
-
-
-def _rows(scorer: QualityScorer, n: int, steps: int, train_s: float, ours: dict, base: Any, theirs: dict,
-          train_fd: float) -> list[dict]:
-    nan = float("nan")
-    rows = [{"benchmark": "digits_quality", "measure": "training wall s (lucidrains gets the same)",
-             "ours_s": train_s, "baseline_s": base.seconds if base else nan,
-             "ratio": train_s / base.seconds if base else nan, "target": None, "ours_steps": steps,
-             "baseline_steps": base.steps if base else None}]
-    for label, score in ours.items():
-        other = theirs.get(label)
-        rows.append({"benchmark": "digits_quality", "measure": f"FD {label} (n={n}) vs lucidrains",
-                     "ours": score["fd"], "baseline": other["fd"] if other else nan,
-                     "ratio": score["fd"] / other["fd"] if other else nan,
-                     "target": TARGET_RATIO if other else None,
-                     "ours_sample_s": score["sample_s"], "baseline_sample_s": other["sample_s"] if other else None})
-    rows.append({"benchmark": "digits_quality", "measure": "FD real half A | training images vs B; noise",
-                 "ours": scorer.floor, "train_images": train_fd, "baseline": scorer.ceiling,
-                 "ratio": scorer.floor / scorer.ceiling, "target": None,
-                 "classifier_accuracy": scorer.classifier_accuracy})
+        rows += baseline_rows(run, evaluator, cpu_s, steps, common, samplers)
+    floor, floor_n = evaluator.floor()
+    rows.append({**common, "model": "real training half (floor)", "n": floor_n, "sampler": "", **floor})
     return rows
 
 
-def format_table(rows: list[dict]) -> list[str]:
-    """The rows as a table: wall times, FD per sampler, floor and ceiling."""
-    lines = [f"{'measure':<48} {'ddpm-kit':>10} {'lucidrains':>10} {'ratio':>7}"]
-    for row in rows:
-        if "ours_s" in row:
-            lines.append(f"{row['measure'][:48]:<48} {row['ours_s']:>8.0f} s {row['baseline_s']:>8.0f} s "
-                         f"{row['ratio']:>7.2f}   optimizer steps {row['ours_steps']} vs {row['baseline_steps']}")
-        elif "ours_sample_s" in row:
-            sampling = f"{row['ours_sample_s']:.0f} s" + (
-                f" vs {row['baseline_sample_s']:.0f} s" if row["baseline_sample_s"] is not None else "")
-            lines.append(f"{row['measure'][:48]:<48} {row['ours']:>10.2f} {row['baseline']:>10.2f} "
-                         f"{row['ratio']:>7.3f}   sampling {sampling}")
-        else:
-            lines.append(f"{'FD real A vs B | training images vs B':<48} {row['ours']:>10.2f} "
-                         f"{row['train_images']:>10.2f}")
-            lines.append(f"{'FD noise vs B (ceiling)':<48} {row['baseline']:>10.1f}"
-                         f"{'':18}feature-net held-out accuracy {row['classifier_accuracy']:.3f}")
-    return lines
+def baseline_rows(run: Any, evaluator: Any, cpu_s: float, steps: int, common: dict,
+                  samplers: list[str] | None = None) -> list[dict[str, Any]]:
+    """lucidrains' setup on the same training half, taken at equal time (the CPU seconds ddpm-kit's whole run
+    used) and at equal optimizer steps."""
+    from benchmarks.digits_quality_baseline import train_baseline
+    from ddpm_kit.evaluation.quality import split_images
+
+    base = train_baseline(split_images(run, "train"), cpu_s, max_steps=steps, seed=common["seed"], both=True,
+                          clock=time.process_time)
+    shape = (common["n"], 1, 8, 8)
+    rows = []
+    for budget, model in (("time", "lucidrains, equal time"), ("steps", "lucidrains, equal steps")):
+        snapshot = base.snapshots[budget]
+        for label in BASELINE_SAMPLERS:
+            if samplers and label not in samplers:
+                continue
+            generator = torch.Generator().manual_seed(SAMPLE_SEED)
+            if label == "ancestral 1000":
+                images, sample_s = _timed(lambda: base.diffusion.sample_ancestral(snapshot.ema_model, shape, generator))
+            else:
+                images, sample_s = _timed(lambda: base.diffusion.sample_ddim(snapshot.ema_model, shape, 50, generator))
+            rows.append({**common, "model": model, "steps": snapshot.steps, "cpu_s": snapshot.seconds,
+                         "sampler": label, "load": os.getloadavg()[0], "sample_s": sample_s,
+                         **score(evaluator, images)})
+            log.info("%s %s: %s", model, label, rows[-1])
+    return rows
+
+
+# ----------------------------------------------------------------------------------------- the run
+def load_results(path: Path | None) -> list[dict[str, Any]]:
+    return json.loads(path.read_text()) if path is not None and path.exists() else []
+
+
+def collect(quick: bool = False, seeds: tuple[int, ...] | None = None, n: int | None = None,
+            minutes: float | None = None, results: Path | None = None, baseline: bool = True,
+            samplers: list[str] | None = None) -> list[dict]:
+    """Run the seeds, appending each seed's rows to ``results`` as it ends; every stored row of the same n and
+    budget (earlier seeds included) comes back."""
+    torch.set_num_threads(THREADS)
+    seeds = seeds if seeds is not None else (QUICK_SEEDS if quick else SEEDS)
+    n = n or (QUICK_SAMPLES if quick else N_SAMPLES)
+    minutes = minutes if minutes is not None else (QUICK_MINUTES if quick else BUDGET_MINUTES)
+    stored = load_results(results)
+    with tempfile.TemporaryDirectory(prefix="digits_quality_") as tmp:
+        for seed in seeds:
+            rows = [{**row, "minutes": minutes} for row in run_seed(seed, minutes, n, Path(tmp), baseline, samplers)]
+            stored = [r for r in stored if (r["seed"], r["minutes"], r["n"]) != (seed, minutes, n)] + rows
+            if results is not None:
+                results.write_text(json.dumps(stored, indent=1))
+    return [r for r in stored if r["minutes"] == minutes and r["n"] in (n, None)]
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Rows for ``python -m benchmarks``: FD ratios ddpm-kit / lucidrains per sampler and budget, the floor."""
+    return summary_rows(collect(quick))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_MINUTES:g}-minute run, {QUICK_SAMPLES} samples")
-    parser.add_argument("--minutes", type=float, default=None,
-                        help=f"scale the default's step counts by MINUTES / {BUDGET_MINUTES:g} (it is sized for "
-                             f"{BUDGET_MINUTES:g} minutes); the baseline gets the measured wall time")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"seed {QUICK_SEEDS[0]} only, a {QUICK_MINUTES:g}-minute budget, {QUICK_SAMPLES} samples")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, help=f"training seeds (default {SEEDS})")
     parser.add_argument("--n", type=int, default=None, help=f"samples per sampler (default {N_SAMPLES})")
-    parser.add_argument("--config", type=Path, default=None, help="another config in place of the default (screening)")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help=f"scale the default's step counts by MINUTES / {BUDGET_MINUTES:g}")
+    parser.add_argument("--results", type=Path, default=None, help="JSON file the rows of each seed are appended to")
+    parser.add_argument("--table", type=Path, default=None, help="print the table of a results file and stop")
     parser.add_argument("--no-baseline", action="store_true", help="skip lucidrains' baseline")
-    parser.add_argument("--samplers", nargs="*", default=None, help="subset of: ddpm ddim dpmpp_2m")
-    parser.add_argument("--keep", type=Path, default=None, help="keep ddpm-kit's run directory here")
+    parser.add_argument("--samplers", nargs="+", default=None,
+                        help="only these sampler labels (e.g. 'DDIM 50'; screening, not for the table)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    rows = run(args.quick, args.minutes, args.n, args.config, not args.no_baseline, args.samplers, args.keep)
+    if args.table is not None:
+        rows = load_results(args.table)
+    else:
+        rows = collect(args.quick, tuple(args.seeds) if args.seeds else None, args.n, args.minutes, args.results,
+                       not args.no_baseline, args.samplers)
     for line in format_table(rows):
         log.info(line)
 

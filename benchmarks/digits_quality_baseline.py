@@ -22,6 +22,7 @@ import copy
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -317,6 +318,15 @@ class PackageEMA:
 
 
 @dataclass
+class Snapshot:
+    """The EMA model at one budget: the optimizer steps and training seconds it had used."""
+
+    ema_model: nn.Module
+    steps: int
+    seconds: float
+
+
+@dataclass
 class BaselineRun:
     ema_model: nn.Module
     online_model: nn.Module
@@ -324,13 +334,21 @@ class BaselineRun:
     steps: int
     seconds: float
     losses: list[float] = field(default_factory=list)
+    #: EMA copies taken when a budget was first reached: {"time": ..., "steps": ...}
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
 
 
 def train_baseline(images: Tensor, seconds: float, *, batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
-                   max_steps: int | None = None) -> BaselineRun:
+                   max_steps: int | None = None, both: bool = False,
+                   clock: Callable[[], float] = time.perf_counter) -> BaselineRun:
     """Train the package's setup on ``images`` [N, 1, 8, 8] in [-1, 1] until ``seconds`` of wall time (or
     ``max_steps``) are used: shuffled epochs with the last partial batch kept (DataLoader(shuffle=True)),
-    Adam(betas=(0.9, 0.99)), clip_grad_norm 1, EMA update after every optimizer step."""
+    Adam(betas=(0.9, 0.99)), clip_grad_norm 1, EMA update after every optimizer step.
+
+    ``both``: train until BOTH budgets are used, with a copy of the EMA model in ``snapshots["time"]`` when the
+    wall time was first used and in ``snapshots["steps"]`` at ``max_steps`` (one training serves an equal-time
+    and an equal-steps comparison). ``clock``: what ``seconds`` counts (wall time by default; ``time.process_time``
+    counts this process's CPU seconds, which other load on the machine does not inflate)."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = Unet(dim=32, dim_mults=(1, 2), channels=images.shape[1])
@@ -340,7 +358,7 @@ def train_baseline(images: Tensor, seconds: float, *, batch_size: int = 128, lr:
     log.info("baseline: lucidrains Unet(dim=32, dim_mults=(1, 2)), %.2fM parameters, %.0f s of training",
              sum(p.numel() for p in model.parameters()) / 1e6, seconds)
     run = BaselineRun(ema.model, model, diffusion, 0, 0.0)
-    start = time.perf_counter()
+    start = clock()
     while True:
         for batch in torch.randperm(len(images), generator=generator).split(batch_size):
             loss = diffusion.loss(model, images[batch], generator)
@@ -351,8 +369,13 @@ def train_baseline(images: Tensor, seconds: float, *, batch_size: int = 128, lr:
             ema.update(model)
             run.steps += 1
             run.losses.append(loss.item())
-            run.seconds = time.perf_counter() - start
-            if run.seconds >= seconds or (max_steps is not None and run.steps >= max_steps):
+            run.seconds = clock() - start
+            time_used = run.seconds >= seconds
+            steps_used = max_steps is not None and run.steps >= max_steps
+            for budget, used in (("time", time_used), ("steps", steps_used)):
+                if used and budget not in run.snapshots:
+                    run.snapshots[budget] = Snapshot(copy.deepcopy(ema.model), run.steps, run.seconds)
+            if (time_used and steps_used) if both else (time_used or steps_used):
                 log.info("baseline: %d steps in %.0f s (%.3f s/step), last loss %.4f", run.steps, run.seconds,
                          run.seconds / run.steps, loss.item())
                 return run

@@ -5,6 +5,12 @@ Target: <= 1.05x. Run: ``python -m benchmarks.train_overhead [--steps N] [--conf
 [--device cuda] [--precision bf16-mixed]``. Both sides run on the same device at the same precision (the hand
 loop autocasts to bfloat16 as Lightning's ``bf16-mixed`` does). ``--full-run`` also times the whole default
 ``ddpm-kit train`` (validation, grids and checkpoints included).
+
+A second line reports the cost of in-loop sample-quality evaluation (the run config's ``eval`` section:
+n samples with the preset's sampler, digits_cnn features, FD/KID/precision/recall): seconds per evaluation
+inside the Trainer against the same evaluation run on its own (``ddpm_kit.evaluation.quality.Evaluator``,
+what ``ddpm-kit evaluate`` does) in the same run, and what it adds to a run that evaluates every
+``--eval-every`` steps.
 """
 
 from __future__ import annotations
@@ -120,6 +126,73 @@ def manual_step_times(run: Any, warmup: int, device: str = "cpu") -> list[float]
     return gaps[warmup:]
 
 
+def in_loop_eval_seconds(run: Any, every: int, n: int, evals: int = 3) -> tuple[float, float, Any]:
+    """(seconds per in-loop evaluation, median seconds of the other training steps, the trained module): a run of
+    ``evals * every`` steps with an ``eval`` section evaluating every ``every`` steps."""
+    import pytorch_lightning as pl
+
+    from ddpm_kit.config import RunConfig
+    from ddpm_kit.training.evaluation import SampleQuality
+    from ddpm_kit.training.run import train
+
+    document = run.model_dump(mode="json")
+    document["trainer"]["max_steps"] = evals * every
+    document["output"]["checkpoint_every_n_steps"] = evals * every + 1
+    document["data"]["val_fraction"] = document["data"].get("val_fraction") or 0.1
+    document["eval"] = {"every_n_steps": every, "n": n, "metrics": ["fd", "kid", "pr"], "seed": 0}
+    config = RunConfig.model_validate(document)
+
+    class Probe(pl.Callback):
+        def __init__(self) -> None:
+            self.stamps: list[float] = []
+            self.quality: SampleQuality | None = None
+            self.module: Any = None
+
+        def on_train_batch_start(self, trainer: Any, module: Any, *args: Any) -> None:
+            self.stamps.append(time.perf_counter())
+
+        def on_train_end(self, trainer: Any, module: Any) -> None:
+            self.quality = next(c for c in trainer.callbacks if isinstance(c, SampleQuality))
+            self.module = module
+
+    probe = Probe()
+    with tempfile.TemporaryDirectory() as out:
+        train(config, Path(out), callbacks=[probe])
+    assert probe.quality is not None
+    gaps = [b - a for a, b in zip(probe.stamps, probe.stamps[1:])]
+    evaluated = {every * k - 1 for k in range(1, evals + 1)}  # the gap after step every * k holds its evaluation
+    plain = [gap for index, gap in enumerate(gaps) if index not in evaluated][min(5, every):]
+    return probe.quality.seconds / evals, statistics.median(plain), (probe.module, config)
+
+
+def standalone_eval_seconds(module: Any, config: Any, repeats: int = 2) -> float:
+    """Seconds of the same evaluation outside the Trainer (extractor and reference prepared once, as in the loop)."""
+    from ddpm_kit.evaluation.quality import Evaluator
+
+    with tempfile.TemporaryDirectory() as cache:
+        evaluator = Evaluator(config.eval, config, Path(cache), module.device)
+        module.eval()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            with module.ema_scope("evaluation"):
+                evaluator.score_module(module)
+            times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def eval_rows(run: Any, every: int, n: int, eval_every: int) -> list[dict]:
+    per_eval, step_s, (module, config) = in_loop_eval_seconds(run, every, n)
+    alone = standalone_eval_seconds(module, config)
+    sampler = config.model.sampler
+    share = per_eval / (per_eval + eval_every * step_s)
+    return [{"benchmark": "train_overhead",
+             "measure": f"s/evaluation in the loop vs alone (n={n}, {sampler.name} {sampler.num_steps(1000)})",
+             "ours_s": per_eval, "baseline_s": alone, "ratio": per_eval / alone, "target": None,
+             "step_s": step_s, "steps_per_eval": per_eval / step_s,
+             "share_of_training": share, "eval_every": eval_every}]
+
+
 def full_run_seconds() -> float:
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
@@ -129,7 +202,8 @@ def full_run_seconds() -> float:
 
 
 def run(quick: bool = False, steps: int | None = None, config: Path = DEFAULT, full: bool = False,
-        device: str = "cpu", precision: str = "32-true") -> list[dict]:
+        device: str = "cpu", precision: str = "32-true", eval_n: int | None = None,
+        eval_every: int = 500) -> list[dict]:
     import torch
 
     torch.set_num_threads(2)
@@ -145,6 +219,7 @@ def run(quick: bool = False, steps: int | None = None, config: Path = DEFAULT, f
     rows = [{"benchmark": "train_overhead",
              "measure": f"s/step ddpm-kit Trainer vs hand loop ({config.name}{where})",
              "ours_s": ours_median, "baseline_s": baseline, "ratio": ours_median / baseline, "target": TARGET}]
+    rows += eval_rows(cfg, every=10, n=eval_n or (128 if quick else 500), eval_every=eval_every)
     if full:
         rows.append({"benchmark": "train_overhead", "measure": "wall time of the default `ddpm-kit train`",
                      "ours_s": full_run_seconds(), "baseline_s": 600.0, "ratio": None, "target": None})
@@ -159,12 +234,19 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="torch device of both sides (cpu, cuda, cuda:1, ...)")
     parser.add_argument("--precision", default="32-true", choices=PRECISIONS,
                         help="Lightning precision of both sides (the hand loop autocasts for bf16-mixed)")
+    parser.add_argument("--eval-n", type=int, default=None, help="samples per in-loop evaluation (default 500)")
+    parser.add_argument("--eval-every", type=int, default=500,
+                        help="eval.every_n_steps the reported share of training time assumes")
     args = parser.parse_args()
     for row in run(steps=args.steps, config=args.config, full=args.full_run, device=args.device,
-                   precision=args.precision):
-        ratio = f"ratio {row['ratio']:.3f} (target <= {row['target']})" if row["ratio"] is not None else \
-            f"(budget {row['baseline_s']:.0f} s)"
+                   precision=args.precision, eval_n=args.eval_n, eval_every=args.eval_every):
+        ratio = f"ratio {row['ratio']:.3f}" + (f" (target <= {row['target']})" if row["target"] else "") \
+            if row["ratio"] is not None else f"(budget {row['baseline_s']:.0f} s)"
         print(f"{row['measure']}: ours {row['ours_s']:.4f} s, baseline {row['baseline_s']:.4f} s, {ratio}")
+        if "share_of_training" in row:
+            print(f"  one evaluation = {row['steps_per_eval']:.0f} training steps ({row['step_s']:.4f} s/step); "
+                  f"evaluating every {row['eval_every']} steps adds {100 * row['share_of_training']:.1f}% "
+                  "to the training time")
 
 
 if __name__ == "__main__":

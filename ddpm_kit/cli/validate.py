@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
 from ddpm_kit.cli.app import app
-from ddpm_kit.cli.validate_core import CONFIG_HELP, DEEP_HELP, JSON_HELP, SET_HELP, STRICT_HELP, run_validate
+from ddpm_kit.cli.validate_core import VALIDATE_OPTIONS, Argument, run_validate
 
 
-@app.command()
-def validate(
-    config: Path = typer.Argument(..., help=CONFIG_HELP),
-    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
-    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
-    deep: bool = typer.Option(False, "--deep", help=DEEP_HELP),
-    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
-) -> None:
+def _parameter(argument: Argument) -> inspect.Parameter:
+    """The typer parameter of one ``VALIDATE_OPTIONS`` entry."""
+    if argument.kind == "path":
+        default, annotation = typer.Argument(..., help=argument.help), Path
+    elif argument.kind == "repeat":
+        default, annotation = typer.Option([], argument.flag, help=argument.help), list[str]
+    else:
+        default, annotation = typer.Option(False, argument.flag, help=argument.help), bool
+    return inspect.Parameter(argument.keyword, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def validate(**options: Any) -> None:
     """Check a config and report every problem at once (exit 0 valid, 1 invalid, 2 unreadable)."""
-    raise typer.Exit(run_validate(config, set_, as_json=as_json, deep=deep, strict=strict))
+    raise typer.Exit(run_validate(**options))
+
+
+# the signature typer reads, built from the one definition of the arguments
+_PARAMETERS = [_parameter(argument) for argument in VALIDATE_OPTIONS]
+validate.__signature__ = inspect.Signature(_PARAMETERS, return_annotation=None)  # type: ignore[attr-defined]
+validate.__annotations__ = {p.name: p.annotation for p in _PARAMETERS} | {"return": None}
+app.command()(validate)
 
 
 @app.command()

@@ -2,8 +2,8 @@
 
 The typer command in ``validate.py`` (help, usage errors) and the console script's direct path
 (``entry.py``: a well-formed ``validate`` command line skips importing typer, about a tenth of the run)
-both call ``run_validate``. ``VALIDATE_OPTIONS`` is the one list of the command's options; the typer
-command is checked against it in the tests.
+both call ``run_validate``. ``VALIDATE_OPTIONS`` is the one definition of the command's arguments: the
+argparse parser of the direct path and the typer command are both built from it.
 """
 
 from __future__ import annotations
@@ -11,17 +11,31 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 SET_HELP = "override a config value: --set trainer.max_steps=200 (value is YAML; repeatable)"
-CONFIG_HELP = "YAML config (ddpm-kit or CompVis layout)"
-JSON_HELP = "machine-readable output"
-DEEP_HELP = "build the model on the meta device and check forward shapes"
-STRICT_HELP = "treat warnings as errors"
 
-# option flag -> keyword of run_validate
-VALIDATE_OPTIONS = {"--set": "set_", "--json": "as_json", "--deep": "deep", "--strict": "strict"}
+
+@dataclass(frozen=True)
+class Argument:
+    """One argument of ``validate``: ``flag`` ("" for the positional), the keyword of ``run_validate`` and its
+    kind: a path (the positional), a repeatable text option, or an on/off flag."""
+
+    flag: str
+    keyword: str
+    kind: Literal["path", "repeat", "switch"]
+    help: str
+
+
+VALIDATE_OPTIONS = (
+    Argument("", "config", "path", "YAML config (ddpm-kit or CompVis layout)"),
+    Argument("--set", "set_", "repeat", SET_HELP),
+    Argument("--json", "as_json", "switch", "machine-readable output"),
+    Argument("--deep", "deep", "switch", "build the model on the meta device and check forward shapes"),
+    Argument("--strict", "strict", "switch", "treat warnings as errors"),
+)
 
 
 class _NotForUs(Exception):
@@ -38,10 +52,13 @@ def parse_validate_args(args: list[str]) -> dict[str, Any] | None:
     if any(arg in ("-h", "--help") for arg in args):
         return None
     parser = _Parser(add_help=False, allow_abbrev=False)
-    parser.add_argument("config", type=Path)
-    parser.add_argument("--set", dest="set_", action="append", default=[])
-    for flag in ("--json", "--deep", "--strict"):
-        parser.add_argument(flag, dest=VALIDATE_OPTIONS[flag], action="store_true")
+    for argument in VALIDATE_OPTIONS:
+        if argument.kind == "path":
+            parser.add_argument(argument.keyword, type=Path)
+        elif argument.kind == "repeat":
+            parser.add_argument(argument.flag, dest=argument.keyword, action="append", default=[])
+        else:
+            parser.add_argument(argument.flag, dest=argument.keyword, action="store_true")
     try:
         return vars(parser.parse_args(args))
     except _NotForUs:

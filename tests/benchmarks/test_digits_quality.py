@@ -6,68 +6,65 @@ import json
 
 import numpy as np
 import pytest
-import scipy.linalg
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from benchmarks import digits_quality as dq
 from benchmarks import digits_quality_baseline as base
+from benchmarks import digits_quality_report as report
 from tests.conftest import DATA
+
+
+def load_digits_tensor() -> tuple[torch.Tensor, torch.Tensor]:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return torch.as_tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 8.0 - 1.0, torch.as_tensor(bunch.target)
 
 GOLDEN = json.loads((DATA / "benchmarks" / "lucidrains_unet_golden.json").read_text())
 
 
-def _random_stats(seed: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    factor = rng.normal(size=(dim, dim))
-    return rng.normal(size=dim), factor @ factor.T / dim + 1e-3 * np.eye(dim)
+def test_both_contestants_train_on_one_half_and_the_reference_is_the_other():
+    from ddpm_kit.config import load_config
+    from ddpm_kit.evaluation.quality import split_images
+
+    run = load_config(dq.PRESET, dq.protocol_overrides(seed=1, minutes=dq.BUDGET_MINUTES))
+    train, val = split_images(run, "train"), split_images(run, "val")
+    assert (len(train), len(val)) == (899, 898)
+    everything, _ = load_digits_tensor()
+    key = lambda images: sorted(map(tuple, images.flatten(1).tolist()))  # noqa: E731
+    assert key(torch.cat([train, val])) == key(everything)  # a partition of the 1,797 digits
+    assert run.seed == 1 and run.trainer.max_steps == load_config(dq.PRESET).trainer.max_steps
+    # the split does not move with the training seed
+    other = load_config(dq.PRESET, dq.protocol_overrides(seed=2, minutes=dq.BUDGET_MINUTES))
+    assert torch.equal(split_images(other, "val"), val)
 
 
-def test_frechet_distance_closed_forms():
-    mu, sigma = _random_stats(0, 5)
-    assert dq.frechet_distance((mu, sigma), (mu, sigma)) == pytest.approx(0.0, abs=1e-9)
-    shift = np.arange(5.0)
-    assert dq.frechet_distance((mu + shift, sigma), (mu, sigma)) == pytest.approx(float(shift @ shift), rel=1e-9)
-    # diagonal covariances: |mu_a - mu_b|^2 + sum (sqrt(var_a) - sqrt(var_b))^2
-    var_a, var_b = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
-    expected = 1.0 + np.sum((np.sqrt(var_a) - np.sqrt(var_b)) ** 2)
-    got = dq.frechet_distance((np.zeros(3), np.diag(var_a)), (np.array([1.0, 0, 0]), np.diag(var_b)))
-    assert got == pytest.approx(expected, rel=1e-9)
+def _row(model, sampler, seed, fd, **extra):
+    return {"model": model, "sampler": sampler, "seed": seed, "n": 10, "fd": fd, **extra}
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.integers(0, 10_000), st.integers(0, 10_000), st.integers(1, 12))
-def test_frechet_distance_matches_scipy_sqrtm_and_is_symmetric(seed_a, seed_b, dim):
-    a, b = _random_stats(seed_a, dim), _random_stats(seed_b + 10_001, dim)
-    covmean = scipy.linalg.sqrtm(a[1] @ b[1]).real  # the FID reference implementation's route
-    reference = np.sum((a[0] - b[0]) ** 2) + np.trace(a[1] + b[1] - 2 * covmean)
-    assert dq.frechet_distance(a, b) == pytest.approx(reference, rel=1e-6, abs=1e-8)
-    assert dq.frechet_distance(a, b) == pytest.approx(dq.frechet_distance(b, a), rel=1e-6, abs=1e-8)
-    assert dq.frechet_distance(a, b) >= -1e-9
+def test_table_gives_mean_and_spread_over_seeds():
+    rows = [_row("ddpm-kit default", "DDIM 50", 0, 2.0, kid=0.001),
+            _row("ddpm-kit default", "DDIM 50", 1, 4.0, kid=0.003),
+            _row("lucidrains, equal time", "DDIM 50", 0, 8.0), _row("lucidrains, equal time", "DDIM 50", 1, 8.0),
+            _row(report.FLOOR, "", 0, 1.0), _row(report.FLOOR, "", 1, 1.0)]
+    entries = report.aggregate(rows)
+    assert entries[0]["fd"] == pytest.approx((3.0, 2 ** 0.5))
+    assert entries[0]["kid"] == pytest.approx((0.002, 0.001 * 2 ** 0.5))
+    table = "\n".join(report.format_table(rows))
+    assert "| ddpm-kit default | DDIM 50 |" in table and "3.00 ± 1.41" in table and "0.002 ± 0.00141" in table
+    summary = {row["measure"]: row for row in report.summary_rows(rows)}
+    assert summary["FD DDIM 50, equal time"]["ratio"] == pytest.approx(3.0 / 8.0)
+    assert summary["best ddpm-kit FD vs real-vs-real floor"]["ratio"] == pytest.approx(3.0)
 
 
-def test_feature_stats_of_known_samples():
-    features = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 4.0]])
-    mu, sigma = dq.feature_stats(features)
-    np.testing.assert_allclose(mu, [2.0, 2.0])
-    np.testing.assert_allclose(sigma, np.cov(features.T))
-
-
-def test_real_digits_range_and_count():
-    images, labels = dq.real_digits()
-    assert images.shape == (1797, 1, 8, 8) and labels.shape == (1797,)
-    assert images.min() == -1.0 and images.max() == 1.0
-
-
-def test_scorer_real_vs_real_far_below_noise_vs_real():
-    scorer = dq.QualityScorer.build(n_noise=500, epochs=4)
-    assert scorer.classifier_accuracy > 0.9  # the features separate the digits
-    assert 0 < scorer.floor < 0.1 * scorer.ceiling
-    images, _ = dq.real_digits()
-    noisy = images + 0.5 * torch.randn(images.shape, generator=torch.Generator().manual_seed(0))  # [N, 1, 8, 8]
-    assert scorer.floor < scorer.score(noisy) < scorer.ceiling  # a degraded set lands in between
-    assert dq.net_features(scorer.net, images[:10]).shape == (10, 64)
+def test_baseline_keeps_an_ema_copy_at_each_budget():
+    images = torch.rand(20, 1, 8, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    run = base.train_baseline(images, 0.0, batch_size=8, max_steps=12, both=True)  # the EMA copies at calls 0, 10
+    assert run.snapshots["time"].steps == 1 and run.snapshots["steps"].steps == 12 and run.steps == 12
+    at_time, at_steps = (run.snapshots[b].ema_model.state_dict() for b in ("time", "steps"))
+    assert any(not torch.equal(at_time[k], at_steps[k]) for k in at_time)  # a copy, not the live EMA model
+    assert all(torch.equal(at_steps[k], v) for k, v in run.ema_model.state_dict().items())
 
 
 def test_baseline_unet_matches_the_package_golden_output():

@@ -84,7 +84,8 @@ def test_direct_validate_path_matches_the_typer_command(capsys, base_config, wri
 
     command = next(c for c in typer.main.get_command(app).commands.values() if c.name == "validate")
     typer_options = {opt: p.name for p in command.params for opt in p.opts if opt.startswith("--")}
-    assert typer_options == VALIDATE_OPTIONS
+    assert typer_options == {a.flag: a.keyword for a in VALIDATE_OPTIONS if a.flag}
+    assert [p.name for p in command.params] == [a.keyword for a in VALIDATE_OPTIONS]
     good, bad = write_config(base_config, "good.yaml"), write_config({**base_config, "seed": -1}, "bad.yaml")
     for args in [[str(good)], [str(bad)], [str(good), "--json"], ["--strict", str(good), "--set", "seed=3",
                  "--set", "trainer.max_steps=9"], [str(bad), "--json", "--strict"], ["--set=seed=4", str(good)]]:

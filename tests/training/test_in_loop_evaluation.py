@@ -79,3 +79,30 @@ def test_summary_json_holds_json_types_and_relative_paths(trained):
     assert summary["last_checkpoint"] == "checkpoints/last.ckpt" and summary["resumed_from"] is None
     assert summary["best_checkpoint"].startswith("checkpoints/best-") and summary["metrics_csv"] == "logs/metrics.csv"
     assert (out / summary["best_checkpoint"]).is_file()
+
+
+@pytest.mark.slow
+def test_300_step_default_run_keeps_the_checkpoint_with_the_lowest_fd(tmp_path):
+    """The built-in default (default-size UNet) for 300 steps from the CLI, evaluated every 100 steps, monitored by
+    val/fd_ema: the best checkpoint is the step with the lowest logged FD, and `evaluate` of it gives that FD."""
+    out = tmp_path / "run"
+    sets = ["trainer.max_steps=300", "model.scheduler_config.total_steps=300", "model.monitor=val/fd_ema",
+            "eval.every_n_steps=100", "eval.n=300", "eval.sampler.name=ddim", "eval.sampler.steps=20",
+            "eval.metrics=[fd,kid,pr]", "output.checkpoint_every_n_steps=100", "output.image_every_n_steps=0",
+            "data.val_fraction=0.5", "trainer.check_val_every_n_epoch=1000"]
+    command = [sys.executable, "-m", "ddpm_kit.cli", "train", "--out", str(out)]
+    for item in sets:
+        command += ["--set", item]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    fd = logged(out / "logs" / "metrics.csv", "val/fd_ema")
+    assert sorted(fd) == [100, 200, 300]
+    summary = json.loads((out / "summary.json").read_text())
+    best = torch.load(out / summary["best_checkpoint"], map_location="cpu", weights_only=True)
+    assert best["global_step"] == min(fd, key=fd.get)
+    assert fd[300] < fd[100]  # the scores follow training
+    command = [sys.executable, "-m", "ddpm_kit.cli", "evaluate", str(out / summary["best_checkpoint"]), "--json",
+               "--cache-dir", str(out / "cache")]
+    printed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert printed.returncode == 0, printed.stderr
+    assert abs(json.loads(printed.stdout)["metrics"]["fd"] - min(fd.values())) < 1e-6
