@@ -11,6 +11,7 @@ from torch import Tensor
 from ddpm_kit.config import ConfigError
 from ddpm_kit.config.errors import Issue
 from ddpm_kit.diffusion.samplers.common import PerSampleNoise
+from ddpm_kit.diffusion.samplers.editing import Edit
 from ddpm_kit.module_parts import sampling
 from ddpm_kit.progress import ProgressCallback
 
@@ -93,7 +94,7 @@ class NonFiniteSamples(ValueError):
 @torch.no_grad()
 def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_size: int | None = None,
              labels: Tensor | None = None, guidance_scale: float | None = None,
-             progress: ProgressCallback | None = None) -> tuple[Tensor, Tensor | None]:
+             progress: ProgressCallback | None = None, edit: Edit | None = None) -> tuple[Tensor, Tensor | None]:
     """(samples [n, ...] on the CPU, class labels [n] or None), reproducible from ``seed``; ``progress(done,
     total)`` is called after each network evaluation of a batch (total = sampler steps x batches).
 
@@ -102,7 +103,8 @@ def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_s
     only splits the network evaluations (the memory-heavy part). Samples are therefore the same for any n
     and batch split up to the last bits of the network's float arithmetic (a CPU matmul rounds differently
     for different batch sizes: ~1e-7). Labels, when the model is label-conditioned and none are given, are
-    drawn from a separate stream of ``seed``.
+    drawn from a separate stream of ``seed``. ``edit`` (images [n, ...] and a strength and/or mask) turns
+    sampling into SDEdit / inpainting of those images with the same noise streams.
     """
 
     spec = sampler if sampler is not None else module.cfg.sampler
@@ -112,7 +114,7 @@ def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_s
     generator = PerSampleNoise(seed, n)
     samples, _ = sampling.sample(module, n, sampler=spec.load_impl()(spec), generator=generator, labels=labels,
                                  guidance_scale=guidance_scale, use_ema=False, chunk=batch_size or n,
-                                 monitor=network)
+                                 monitor=network, edit=edit)
     samples = samples.detach().float().cpu()
     bad = int((~torch.isfinite(samples)).sum())
     if bad:

@@ -152,8 +152,15 @@ def sample(
                                                                    "training weights"),
     set_: list[str] = typer.Option([], "--set", help=EXPECT_HELP),
     device: str = typer.Option("auto", "--device", help="cpu, cuda, cuda:1, ... (auto: cuda when available)"),
+    init: Optional[Path] = typer.Option(None, "--init", help="edit this image (.png, .jpg) or .npz of images "
+                                                             "instead of sampling from noise"),
+    strength: Optional[float] = typer.Option(None, "--strength", help="SDEdit strength in [0, 1] with --init (0: "
+                                                                     "the input, 1: ignore it)"),
+    mask: Optional[Path] = typer.Option(None, "--mask", help="inpainting mask with --init (grey image or .npz "
+                                                             "'mask'; white / 1 keeps the input)"),
+    resample: int = typer.Option(1, "--resample", min=1, help="repeat each inpainting step U times (RePaint)"),
 ) -> None:
-    """Draw samples from a trained checkpoint and write a PNG (and optionally an .npz)."""
+    """Draw samples from a trained checkpoint and write a PNG (and optionally an .npz); with --init, edit images."""
     if not checkpoint.exists():
         raise missing_path_error(checkpoint)
     if guidance is not None and not math.isfinite(guidance):
@@ -170,6 +177,7 @@ def sample(
 
     from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.config import ConfigError
+    from ddpm_kit.diffusion.samplers.editing import EditUnsupported
     from ddpm_kit.generation import NonFiniteSamples, generate, sampler_from
     from ddpm_kit.inference import load_for_sampling
     from ddpm_kit.registry import RegistryError
@@ -185,6 +193,10 @@ def sample(
         raise UserError(f"{exc.source}: {one_paragraph(exc)}") from None
     labels = check_conditions(module, label, guidance, n)
     check_memory(module, n, batch_size)
+    from ddpm_kit.cli.edit_inputs import edit_from_options
+    from ddpm_kit.module_parts.sampling import sample_shape
+
+    edit = edit_from_options(init, strength, mask, resample, tuple(sample_shape(module, 1)[1:]), n)
     if ema is None and module.sampling_weights == "raw":
         typer.echo(f"note: {checkpoint} has no EMA weights; sampling with the training weights", err=True)
     module.to(target)
@@ -195,13 +207,15 @@ def sample(
     progress = CallbackProgress("network evaluations")
     try:
         samples, labels = generate(module, n, sampler=spec, seed=seed, batch_size=batch_size, labels=labels,
-                                   guidance_scale=guidance, progress=progress)
+                                   guidance_scale=guidance, progress=progress, edit=edit)
     except torch.cuda.OutOfMemoryError:
         raise UserError(f"out of device memory at a network batch of {batch_size or n}: use a smaller "
                         f"--batch-size") from None
     except NonFiniteSamples as exc:
         raise UserError(f"{checkpoint}: {exc}; the checkpoint's weights or the sampler settings are broken (a finite "
                         "--guidance, another --sampler); nothing was written") from None
+    except EditUnsupported as exc:
+        raise UserError(str(exc)) from None
     finally:
         progress.close()
     write_outputs(samples, labels, out, npz, f"{spec.name}, seed {seed}")

@@ -7,6 +7,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ddpm_kit.diffusion.samplers.editing import Edit, EditUnsupported
+from ddpm_kit.diffusion.samplers.loop import Sampler
 from ddpm_kit.diffusion.forward import q_sample
 from ddpm_kit.diffusion.samplers.network import EvaluationMonitor, ModelCall
 from ddpm_kit.module_parts.batches import conditions
@@ -62,9 +64,10 @@ def default_labels(module: Any, batch_size: int, generator: torch.Generator | No
 def sample(module: Any, batch_size: int, *, sampler: Any = None, generator: torch.Generator | None = None,
            batch: dict[str, Any] | None = None, labels: Tensor | None = None, guidance_scale: float | None = None,
            log_every_t: int | None = None, x_T: Tensor | None = None, use_ema: bool = True, chunk: int | None = None,
-           monitor: EvaluationMonitor | None = None) -> tuple[Tensor, list]:
+           monitor: EvaluationMonitor | None = None, edit: Edit | None = None) -> tuple[Tensor, list]:
     """Samples [B, ...] and intermediates, with the EMA weights when the module has them (``use_ema``); the
-    network evaluated ``chunk`` samples at a time, each evaluation reported to ``monitor``."""
+    network evaluated ``chunk`` samples at a time, each evaluation reported to ``monitor``; ``edit``: SDEdit /
+    inpainting of given images (``ddpm_kit.diffusion.samplers.editing``)."""
     sampler = sampler or module.sampler
     cond = None
     if module.conditioning_key is not None:
@@ -81,9 +84,13 @@ def sample(module: Any, batch_size: int, *, sampler: Any = None, generator: torc
     network = make_network(module, cond, scale, chunk, monitor)
     scope = module.ema_scope("sampling") if use_ema else _null()
     with scope:
+        if edit is not None and not isinstance(sampler, Sampler):
+            raise EditUnsupported(f"sampler {type(sampler).__name__} does not run on the shared sampling loop "
+                                  "(ddpm_kit.diffusion.samplers.loop.Sampler), so it cannot edit images")
+        extra = {} if edit is None else {"edit": edit}  # a sampler without the shared loop takes no edit
         return sampler.sample(network, module.buffers_dict, sample_shape(module, batch_size),
                               parameterization=module.parameterization, clip_denoised=module.clip_denoised,
-                              generator=generator, log_every_t=log_every_t, x_T=x_T)
+                              generator=generator, log_every_t=log_every_t, x_T=x_T, **extra)
 
 
 #: ``sample`` under a name that ``log_images``' upstream-named ``sample`` flag does not shadow

@@ -22,6 +22,7 @@ from ddpm_kit.diffusion.samplers.common import (
     PerSampleNoise, buffer_device, check_parameterization, draw_noise, initial_noise, keep_intermediate,
     timestep_batch,
 )
+from ddpm_kit.diffusion.samplers.editing import Edit, first_kept_step, level, level_after, noised, renoise, snapshot
 from ddpm_kit.diffusion.samplers.prediction import Denoiser, Frame, Network, Prediction
 
 #: ``progress(steps done, steps in all)``, called after every step
@@ -90,21 +91,63 @@ class Sampler(ABC):
     def sample(self, denoiser: Network, buffers: Buffers, shape: Sequence[int], *, parameterization: str,
                clip_denoised: bool, generator: torch.Generator | PerSampleNoise | None,
                log_every_t: int | None = None, x_T: Tensor | None = None, progress: StepProgress | None = None,
-               ) -> tuple[Tensor, list[Tensor]]:
+               edit: Edit | None = None) -> tuple[Tensor, list[Tensor]]:
         """(samples, intermediates). Draws: x_T first, then what the updates draw, in step order, so a
         generator seeded like upstream's global RNG gives upstream's numbers. Intermediates: x_T, then x after
-        the step k steps before the last when k % log_every_t == 0, and after the first step."""
+        the step k steps before the last when k % log_every_t == 0, and after the first step.
+        ``edit``: SDEdit and inpainting of ``edit.init`` (``ddpm_kit.diffusion.samplers.editing``)."""
         self.check(buffers, parameterization)
         steps = self.plan(buffers, parameterization)
         model = Denoiser(denoiser, buffers, parameterization, clip_denoised)
         x_T = initial_noise(shape, x_T, generator, buffers)
         noise = Noise(x_T.shape, generator, buffers)
         intermediates = [x_T] if log_every_t is not None else []
-        x, state, total = self.start(x_T, steps), {}, len(steps)
+        x_start = x_T
+        if edit is not None:
+            steps, x_start = self._edit_start(edit, steps, x_T, buffers)
+            if not steps:  # strength 0: nothing to do
+                return x_start, intermediates
+        x, state, total = self.start(x_start, steps), {}, len(steps)
         for k, step in enumerate(steps):
-            x = self.update(x, self.predict(model, x, step), step, noise, model, state)
+            if edit is not None and edit.mask is not None:
+                x = self._inpaint_step(x, k, steps, model, noise, state, edit, buffers)
+            else:
+                x = self.update(x, self.predict(model, x, step), step, noise, model, state)
             if keep_intermediate(total - 1 - k, total - 1, log_every_t):
                 intermediates.append(self.output(x, steps, k))
             if progress is not None:
                 progress(k + 1, total)
         return self.output(x, steps, total - 1), intermediates
+
+    def _edit_start(self, edit: Edit, steps: list[Step], x_T: Tensor, buffers: Buffers) -> tuple[list[Step], Tensor]:
+        """SDEdit's plan (the steps after the first S - round(s S)) and the x it starts from (x_T itself when
+        every step runs); with a mask the known region starts from the noised input."""
+        init = edit.init.to(x_T)
+        first = first_kept_step(edit.strength, len(steps))
+        kept = steps[first:]
+        if not kept:
+            return kept, init.clone()
+        x = x_T if first == 0 else noised(init, level(kept[0], buffers), x_T)
+        if edit.mask is not None:
+            mask = edit.mask.to(x_T)
+            x = mask * noised(init, level(kept[0], buffers), x_T) + (1 - mask) * x
+        return kept, x
+
+    def _inpaint_step(self, x: Tensor, k: int, steps: list[Step], model: Denoiser, noise: Noise,
+                      state: dict[str, Any], edit: Edit, buffers: Buffers) -> Tensor:
+        """Step k, then the known region set to the input at the level reached; ``edit.resample`` times, x sent
+        back to step k's level in between (the sampler's multistep state restored for each repetition)."""
+        before = snapshot(state) if edit.resample > 1 else None
+        init, mask = edit.init.to(x), edit.mask.to(x)
+        reached = level_after(steps, k, buffers)
+        for repetition in range(edit.resample):
+            if repetition:
+                back = renoise(self.output(x, steps, k), level(steps[k], buffers), reached, noise())
+                x = self.start(back, steps[k:])
+                state.clear()
+                state.update(snapshot(before))
+            x = self.update(x, self.predict(model, x, steps[k]), steps[k], noise, model, state)
+            known = noised(init, reached, noise()) if reached[1] else init
+            merged = mask * known + (1 - mask) * self.output(x, steps, k)
+            x = self.start(merged, steps[k + 1:]) if k + 1 < len(steps) else merged
+        return x
