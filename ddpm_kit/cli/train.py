@@ -46,6 +46,7 @@ def train(
 
     from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.components.data.base import DataSourceError
+    from ddpm_kit.components.feature_extractors.base import ExtractorError
     from ddpm_kit.training.startup import DeviceError
     from ddpm_kit.training.run import RunDirError, TrainingInterrupted, TrainingStopped, train as run_training
 
@@ -55,7 +56,7 @@ def train(
         error = UserError(str(exc).replace("CONFIG", str(config or DEFAULT_PRESET)))
         error.exit_code = exc.exit_code
         raise error from None
-    except (RunDirError, CheckpointError, DataSourceError, DeviceError, TrainingStopped) as exc:
+    except (RunDirError, CheckpointError, DataSourceError, DeviceError, ExtractorError, TrainingStopped) as exc:
         raise UserError(str(exc)) from None
 
     for line in result.lines():

@@ -81,3 +81,12 @@ def check_items_fit(run: RunConfig, splits: Any) -> None:
         raise DataSourceError(f"{run.data.name} data: its {model.first_stage_key!r} items have shape "
                               f"{list(shape)}, the model takes {list(expected)} ({fields}); change the model or "
                               "the data")
+
+
+def check_extractor_loads(run: RunConfig) -> None:
+    """The ``eval`` section's feature extractor loads (its weights file read and checked), so that a wrong file
+    stops the run here rather than at the first evaluation step; raises ``ExtractorError`` naming the file."""
+    if run.eval is None:
+        return
+    spec = run.eval.extractor
+    spec.load_impl()(spec)
