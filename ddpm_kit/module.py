@@ -8,7 +8,6 @@ anything is built, so ``DDPM(**kwargs)`` gets the same errors as a YAML file.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import logging
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ from ddpm_kit.diffusion.parameterization import training_target
 from ddpm_kit.module_parts import batches, optim, sampling
 from ddpm_kit.module_parts.upstream import UpstreamMethods
 from ddpm_kit.module_parts.buckets import TimestepBuckets
+from ddpm_kit.seeding import derive_seed
 
 log = logging.getLogger(__name__)
 
@@ -235,8 +235,7 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         they happen, never on what ran before, so resumed and DDP runs draw exactly what an uninterrupted run
         draws. Drawing on the device keeps host-device copies (and the waits they imply) out of the step; a
         GPU run therefore draws other numbers than a CPU run of the same seed, each reproducible."""
-        key = repr((self.seed, purpose, int(self.global_rank), *counters)).encode()
-        seed = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") >> 1
+        seed = derive_seed(self.seed, purpose, int(self.global_rank), *counters)
         return torch.Generator(device=self.device).manual_seed(seed)
 
     def get_input(self, batch: dict[str, Any], key: str) -> Tensor:

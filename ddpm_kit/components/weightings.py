@@ -11,16 +11,12 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from ddpm_kit.registry.kinds import check_parameterization as _check
 from ddpm_kit.specs.weightings.min_snr import MinSNRWeighting
 from ddpm_kit.specs.weightings.none import NoWeighting
 from ddpm_kit.specs.weightings.p2 import P2Weighting
 
 Weighting = Callable[[Tensor, str], Tensor]
-
-
-def _check(parameterization: str) -> None:
-    if parameterization not in ("eps", "x0", "v"):
-        raise ValueError(f"unknown parameterization {parameterization!r} (known: eps, x0, v)")
 
 
 def no_weighting(spec: NoWeighting) -> Weighting:

@@ -8,14 +8,12 @@ import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import q_sample
-from ddpm_kit.module_parts.batches import conditions
+from ddpm_kit.module_parts.batches import conditions, labels_of
 
 
 def sample_shape(module: Any, batch_size: int) -> tuple[int, ...]:
     """(B, C, H, W) for image backbones, (B, D) for vector backbones (D = ``channels``)."""
-    if module.cfg.unet_config.data_dims() == 1:
-        return (batch_size, module.channels)
-    return (batch_size, module.channels, module.image_size, module.image_size)
+    return (batch_size, *module.cfg.item_shape())
 
 
 def null_condition(module: Any, cond: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +34,7 @@ def _slot_value(cond: dict[str, Any], slot: str, conditioning_key: str | None) -
         return cond["c_concat"][0]
     if slot == "context":
         return cond["c_crossattn"][0]
-    return cond["c_crossattn"][0] if conditioning_key == "adm" else cond["c_adm"]
+    return labels_of(cond, conditioning_key)
 
 
 def _cat_conditions(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,15 @@ from pydantic import Field
 from ddpm_kit.registry.registry import Registry
 from ddpm_kit.registry.spec import Spec
 
-PARAMETERIZATIONS = ("eps", "x0", "v")
+#: What a network can predict: the noise, the clean data, or v (Salimans & Ho 2022). The one list; every
+#: check of a parameterization goes through ``check_parameterization``.
+PARAMETERIZATIONS: tuple[str, ...] = ("eps", "x0", "v")
+
+
+def check_parameterization(parameterization: str) -> None:
+    """ValueError unless ``parameterization`` is one of ``PARAMETERIZATIONS``."""
+    if parameterization not in PARAMETERIZATIONS:
+        raise ValueError(f"unknown parameterization {parameterization!r} (known: {', '.join(PARAMETERIZATIONS)})")
 
 
 class ScheduleSpec(Spec):

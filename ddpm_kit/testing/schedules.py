@@ -25,7 +25,7 @@ from ddpm_kit.diffusion.forward import extract, q_sample
 from ddpm_kit.diffusion.parameterization import (
     get_v, predict_eps_from_z_and_v, predict_start_from_noise, predict_start_from_z_and_v,
 )
-from ddpm_kit.registry import ScheduleSpec
+from ddpm_kit.registry import PARAMETERIZATIONS, ScheduleSpec
 
 #: relative tolerance between ``reference_betas`` (pure Python) and the torch betas
 REFERENCE_RTOL = 1e-9
@@ -128,7 +128,7 @@ def _check_buffers(betas: Tensor, f64: Mapping[str, Tensor], f32: Mapping[str, T
     if not bool(torch.isfinite(log_variance).all()):
         problems.append(f"posterior_log_variance_clipped not finite at t={_first(~torch.isfinite(log_variance))}")
     positive = f32["alphas_cumprod"] > 0
-    for parameterization in ("eps", "x0", "v"):
+    for parameterization in PARAMETERIZATIONS:
         weights = lvlb_weights(f32, parameterization, "compvis", betas_f64=betas)
         bad = ~torch.isfinite(weights) & positive
         if bool(bad.any()):

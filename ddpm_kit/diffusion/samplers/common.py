@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
+from ddpm_kit.seeding import derive_seed
 
 #: ``denoiser(x, t)`` -> raw network output (eps, x0 or v); guidance and conditioning are folded in.
 Denoiser = Callable[[Tensor, Tensor], Tensor]
@@ -27,10 +28,7 @@ class PerSampleNoise:
 
 
 def _mix(seed: int, index: int) -> int:
-    import hashlib
-
-    digest = hashlib.blake2b(repr((seed, index)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
+    return derive_seed(seed, index)
 
 
 def draw_noise(

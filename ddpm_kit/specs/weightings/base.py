@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from ddpm_kit.registry.kinds import check_parameterization
+
 IMPL_MODULE = "ddpm_kit.components.weightings"
 
-
-def check_parameterization(parameterization: str) -> None:
-    if parameterization not in ("eps", "x0", "v"):
-        raise ValueError(f"unknown parameterization {parameterization!r} (known: eps, x0, v)")
+__all__ = ["IMPL_MODULE", "check_parameterization"]

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from ddpm_kit.registry import WeightingSpec
+from ddpm_kit.registry import WeightingSpec, check_parameterization
 
 
 def soft_min(snr: float, gamma: float) -> float:
@@ -39,8 +39,7 @@ class SoftMinSNRWeighting(WeightingSpec):
                                                           "sigma_data 0.5)")
 
     def weight_reference(self, snr: float, parameterization: str) -> float:
-        if parameterization not in ("eps", "x0", "v"):
-            raise ValueError(f"unknown parameterization {parameterization!r} (known: eps, x0, v)")
+        check_parameterization(parameterization)
         if snr < 0 or math.isnan(snr):
             raise ValueError(f"snr must be >= 0, got {snr}")
         if parameterization == "eps":

@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from torch import Tensor
 
+from ddpm_kit.registry import check_parameterization
+
 from ddpm_kit_extras.weightings import SoftMinSNRWeighting
 
 
@@ -18,13 +20,12 @@ def soft_min_snr_weighting(spec: SoftMinSNRWeighting) -> Callable[[Tensor, str],
     gamma = spec.gamma
 
     def weight(snr: Tensor, parameterization: str) -> Tensor:
+        check_parameterization(parameterization)
         if parameterization == "eps":
             return gamma / (snr + gamma)
         x0_weight = gamma / (1.0 + gamma / snr)  # [B]; 0 at snr = 0, gamma at snr = inf
         if parameterization == "x0":
             return x0_weight
-        if parameterization == "v":
-            return x0_weight / (snr + 1.0)
-        raise ValueError(f"unknown parameterization {parameterization!r} (known: eps, x0, v)")
+        return x0_weight / (snr + 1.0)  # v
 
     return weight
