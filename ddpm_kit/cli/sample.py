@@ -143,12 +143,26 @@ def sample(
     if npz is not None:
         check_output(npz, (".npz",), "--npz")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    module, spec = load_model_and_sampler(checkpoint, expect, ema, sampler, steps=steps, eta=eta)
+    labels = check_conditions(module, label, guidance, n)
+    check_memory(module, n, batch_size)
+    if ema is None and module.sampling_weights == "raw":
+        typer.echo(f"note: {checkpoint} has no EMA weights; sampling with the training weights", err=True)
+    module.to(target)
+    typer.echo(f"sampling {n} from {checkpoint} ({module.sampling_weights} weights) with {spec.name} "
+               f"({spec.num_steps(module.num_timesteps)} steps), seed {seed}")
+    samples, labels = draw(module, checkpoint, n, spec, seed=seed, batch_size=batch_size, labels=labels,
+                           guidance=guidance)
+    write_outputs(samples, labels, out, npz, f"{spec.name}, seed {seed}")
 
-    import torch
 
+def load_model_and_sampler(checkpoint: Path, expect: dict[str, Any], ema: bool | None, sampler: str | None, *,
+                           steps: int | None, eta: float | None) -> tuple[Any, Any]:
+    """The module to sample (EMA weights unless ``ema`` is False) and the sampler spec with the overrides;
+    UserError for a bad checkpoint or sampler."""
     from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.config import ConfigError
-    from ddpm_kit.generation import NonFiniteSamples, generate, sampler_from
+    from ddpm_kit.generation import sampler_from
     from ddpm_kit.inference import load_for_sampling
     from ddpm_kit.registry import RegistryError
 
@@ -160,19 +174,22 @@ def sample(
         raise UserError(str(exc)) from None
     except ConfigError as exc:
         raise UserError(f"{exc.source}: {one_paragraph(exc)}") from None
-    labels = check_conditions(module, label, guidance, n)
-    check_memory(module, n, batch_size)
-    if ema is None and module.sampling_weights == "raw":
-        typer.echo(f"note: {checkpoint} has no EMA weights; sampling with the training weights", err=True)
-    module.to(target)
-    typer.echo(f"sampling {n} from {checkpoint} ({module.sampling_weights} weights) with {spec.name} "
-               f"({spec.num_steps(module.num_timesteps)} steps), seed {seed}")
+    return module, spec
+
+
+def draw(module: Any, checkpoint: Path, n: int, spec: Any, *, seed: int, batch_size: int | None, labels: Any,
+         guidance: float | None) -> tuple[Any, Any]:
+    """(samples, labels) from ``generate`` with a progress display; UserError when the device runs out of
+    memory or the samples are not finite (nothing is written then)."""
+    import torch
+
+    from ddpm_kit.generation import NonFiniteSamples, generate
     from ddpm_kit.progress import CallbackProgress
 
     progress = CallbackProgress("network evaluations")
     try:
-        samples, labels = generate(module, n, sampler=spec, seed=seed, batch_size=batch_size, labels=labels,
-                                   guidance_scale=guidance, progress=progress)
+        return generate(module, n, sampler=spec, seed=seed, batch_size=batch_size, labels=labels,
+                        guidance_scale=guidance, progress=progress)
     except torch.cuda.OutOfMemoryError:
         raise UserError(f"out of device memory at a network batch of {batch_size or n}: use a smaller "
                         f"--batch-size") from None
@@ -181,7 +198,6 @@ def sample(
                         "--guidance, another --sampler); nothing was written") from None
     finally:
         progress.close()
-    write_outputs(samples, labels, out, npz, f"{spec.name}, seed {seed}")
 
 
 def check_memory(module: Any, n: int, batch_size: int | None) -> None:

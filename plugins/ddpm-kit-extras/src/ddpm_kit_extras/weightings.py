@@ -1,4 +1,4 @@
-"""Soft-min-SNR loss weighting (torch-free spec).
+"""Soft-min-SNR loss weighting (torch-free spec; ``weight_reference`` is the weighting: ddpm-kit tabulates it).
 
 The weight multiplies the per-sample loss of the model's parameterization; it is written so that all
 three parameterizations optimise the same x0-space objective (see ``ddpm_kit.specs.weightings``):
@@ -8,7 +8,7 @@ three parameterizations optimise the same x0-space objective (see ``ddpm_kit.spe
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -34,7 +34,6 @@ class SoftMinSNRWeighting(WeightingSpec):
     """
 
     name: Literal["extras.soft_min_snr"] = "extras.soft_min_snr"
-    impl: ClassVar[str] = "ddpm_kit_extras.impl.weightings:soft_min_snr_weighting"
     gamma: float = Field(5.0, gt=0.0, le=1e4, description="SNR scale of the soft minimum (min_snr's gamma; 4 = "
                                                           "sigma_data 0.5)")
 
