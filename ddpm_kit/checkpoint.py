@@ -18,14 +18,9 @@ from typing import Any
 import torch
 from torch import nn
 
-log = logging.getLogger(__name__)
+from ddpm_kit.diffusion.buffers import BUFFER_NAMES
 
-#: Schedule buffers always come from the config (as upstream's pixel-space DDPM), never from a checkpoint.
-SCHEDULE_BUFFERS = (
-    "betas", "alphas_cumprod", "alphas_cumprod_prev", "sqrt_alphas_cumprod", "sqrt_one_minus_alphas_cumprod",
-    "log_one_minus_alphas_cumprod", "sqrt_recip_alphas_cumprod", "sqrt_recipm1_alphas_cumprod",
-    "posterior_variance", "posterior_log_variance_clipped", "posterior_mean_coef1", "posterior_mean_coef2",
-)
+log = logging.getLogger(__name__)
 
 
 class CheckpointError(ValueError):
@@ -129,7 +124,7 @@ def init_from_ckpt(module: nn.Module, path: str | Path, ignore_keys: Sequence[st
     target = getattr(module, target_attr) if only_model else module
     own = target.state_dict()
     if not only_model:
-        for name in SCHEDULE_BUFFERS:
+        for name in BUFFER_NAMES:
             if name in state:
                 value = state.pop(name)
                 if name in own and (value.shape != own[name].shape
@@ -157,7 +152,7 @@ def init_from_ckpt(module: nn.Module, path: str | Path, ignore_keys: Sequence[st
         raise CheckpointError(f"{path}: no checkpoint key matches the model, loading would drop everything{hint}; "
                               f"first checkpoint keys: {list(state)[:3]}")
     result = target.load_state_dict(state, strict=False)
-    report.missing = [k for k in result.missing_keys if k not in SCHEDULE_BUFFERS]  # those come from the config
+    report.missing = [k for k in result.missing_keys if k not in BUFFER_NAMES]  # those come from the config
     report.unexpected = list(result.unexpected_keys)
     log.info("loaded %s into %s:\n%s", path, "the network" if only_model else "the model", report.table())
     return report

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import torch
@@ -14,6 +13,7 @@ from ddpm_kit.diffusion.samplers.common import PerSampleNoise
 from ddpm_kit.diffusion.samplers.editing import Edit
 from ddpm_kit.module_parts import sampling
 from ddpm_kit.progress import ProgressCallback
+from ddpm_kit.seeding import derive_seed
 
 LABEL_MODES = ("adm",)  # conditioning modes whose only condition is the class label
 
@@ -25,8 +25,7 @@ def label_conditioned(module: Any) -> bool:
 
 def derived_seed(seed: int, purpose: str) -> int:
     """A 63-bit seed from (seed, purpose), so label draws and noise draws are independent streams."""
-    digest = hashlib.blake2b(repr((seed, purpose)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
+    return derive_seed(seed, purpose)
 
 
 def sampler_from(module: Any, name: str | None = None, **params: Any) -> Any:

@@ -8,7 +8,6 @@ anything is built, so ``DDPM(**kwargs)`` gets the same errors as a YAML file.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import logging
 from contextlib import contextmanager
@@ -18,69 +17,42 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 
-from ddpm_kit.checkpoint import init_from_ckpt
-from ddpm_kit.components.schedules import make_betas
-from ddpm_kit.config import ModelConfig, RunConfig, validate_model_kwargs
+from ddpm_kit.config import ModelConfig, RunConfig
 from ddpm_kit.config.errors import ConfigError, Issue
-from ddpm_kit.config.rules import check_model
-from ddpm_kit.config.errors import Issues
-from ddpm_kit.backbones.wrapper import DiffusionWrapper
-from ddpm_kit.diffusion.buffers import BUFFER_NAMES, register_schedule
-from ddpm_kit.diffusion.forward import q_sample, snr
+from ddpm_kit.diffusion.buffers import BUFFER_NAMES
+from ddpm_kit.diffusion.forward import q_sample
 from ddpm_kit.diffusion.objective import compose_loss
 from ddpm_kit.diffusion.parameterization import training_target
-from ddpm_kit.module_parts import batches, optim, sampling
-from ddpm_kit.module_parts.upstream import UpstreamMethods
+from ddpm_kit.module_parts import batches, build, optim, sampling
+from ddpm_kit.module_parts.arguments import explicit_arguments, resolve
 from ddpm_kit.module_parts.buckets import TimestepBuckets
+from ddpm_kit.module_parts.settings import TrainingSettings
+from ddpm_kit.module_parts.steps import NonFiniteLoss, StepLosses
+from ddpm_kit.module_parts.upstream import UpstreamMethods
+from ddpm_kit.seeding import derive_seed
 
 log = logging.getLogger(__name__)
 
-
-class NonFiniteLoss(FloatingPointError):
-    """The training loss became NaN or inf."""
-
-    def __init__(self, step: int, terms: dict[str, float]) -> None:
-        self.step, self.terms = step, terms
-        listed = ", ".join(f"{k} = {v:.4g}" for k, v in terms.items())
-        super().__init__(f"non-finite loss at step {step} ({listed})")
+#: The CompVis attribute names the module carries (copied from its config), for code written against upstream.
+COMPVIS_ATTRIBUTES = ("parameterization", "clip_denoised", "log_every_t", "first_stage_key", "image_size", "channels",
+                      "use_positional_encodings", "v_posterior", "original_elbo_weight", "l_simple_weight", "use_ema",
+                      "learn_logvar", "conditioning_key")
 
 
 class DDPM(UpstreamMethods, pl.LightningModule):
     """Denoising diffusion probabilistic model (Ho et al. 2020) with CompVis' arguments and numbers;
     upstream's methods (``p_sample``, ``q_posterior``, ...) come from ``UpstreamMethods``."""
 
-    def __init__(
-        self,
-        unet_config: Any = None,
-        timesteps: int = 1000,
-        beta_schedule: Any = "linear",
-        loss_type: Any = "l2",
-        ckpt_path: str | None = None,
-        ignore_keys: Any = (),
-        load_only_unet: bool = False,
-        monitor: str | None = "val/loss",
-        use_ema: bool = True,
-        first_stage_key: str = "image",
-        image_size: int = 256,
-        channels: int = 3,
-        log_every_t: int = 100,
-        clip_denoised: bool = True,
-        linear_start: float = 1e-4,
-        linear_end: float = 2e-2,
-        cosine_s: float = 8e-3,
-        given_betas: Any = None,
-        original_elbo_weight: float = 0.0,
-        v_posterior: float = 0.0,
-        l_simple_weight: float = 1.0,
-        conditioning_key: str | None = None,
-        parameterization: str = "eps",
-        scheduler_config: Any = None,
-        use_positional_encodings: bool = False,
-        learn_logvar: bool = False,
-        logvar_init: float = 0.0,
-        make_it_fit: bool = False,
-        ucg_training: Any = None,
-        reset_ema: bool = False,
+    def __init__(  # CompVis' arguments, in upstream's order, with ModelConfig's defaults
+        self, unet_config: Any = None, timesteps: int = 1000, beta_schedule: Any = "linear", loss_type: Any = "l2",
+        ckpt_path: str | None = None, ignore_keys: Any = (), load_only_unet: bool = False,
+        monitor: str | None = "val/loss", use_ema: bool = True, first_stage_key: str = "image",
+        image_size: int = 256, channels: int = 3, log_every_t: int = 100, clip_denoised: bool = True,
+        linear_start: float = 1e-4, linear_end: float = 2e-2, cosine_s: float = 8e-3, given_betas: Any = None,
+        original_elbo_weight: float = 0.0, v_posterior: float = 0.0, l_simple_weight: float = 1.0,
+        conditioning_key: str | None = None, parameterization: str = "eps", scheduler_config: Any = None,
+        use_positional_encodings: bool = False, learn_logvar: bool = False, logvar_init: float = 0.0,
+        make_it_fit: bool = False, ucg_training: Any = None, reset_ema: bool = False,
         reset_num_ema_updates: bool = False,
         *,
         config: dict[str, Any] | ModelConfig | None = None,
@@ -90,10 +62,23 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         **ddpm_kit_options: Any,
     ) -> None:
         super().__init__()
-        arguments = {name: value for name, value in locals().items() if name in _COMPVIS_DEFAULTS}
-        explicit = {k: v for k, v in arguments.items() if not _same(v, _COMPVIS_DEFAULTS[k])}
-        explicit.update(ddpm_kit_options)
-        self.cfg, self.run_config = _resolve(explicit, config, run)
+        arguments = {name: value for name, value in locals().items() if name in COMPVIS_ARGUMENTS}
+        self.cfg, self.run_config = resolve({**explicit_arguments(arguments), **ddpm_kit_options}, config, run)
+        #: what the steps take from the run (``run_config`` is kept for checkpoints and ``ddpm-kit evaluate``)
+        self.settings = TrainingSettings.of(self.run_config)
+        self._set_attributes(learning_rate, input_layout)
+        self.model = build.network(self.cfg)
+        emas = build.ema_modules(self.cfg, self.model, self.settings.effective_batch_size)
+        for name, ema in emas.items():
+            setattr(self, name, ema)
+        self.ema_modules: list[str] = list(emas)
+        self._register_tables(build.tables(self.cfg))
+        self._build_objective()
+        self.load_report = build.load_weights(self, self.model, self.cfg, list(emas.values()))
+
+    # ------------------------------------------------------------------ build steps
+    def _set_attributes(self, learning_rate: float | None, input_layout: str) -> None:
+        """Input layout, learning rate, hyper-parameters (what a checkpoint stores) and the CompVis attributes."""
         cfg = self.cfg
         if input_layout not in batches.LAYOUTS:
             raise ConfigError([Issue("input_layout", f"must be one of {', '.join(batches.LAYOUTS)}", value=input_layout,
@@ -107,55 +92,35 @@ class DDPM(UpstreamMethods, pl.LightningModule):
             "learning_rate": self.learning_rate,
             "input_layout": input_layout,
         })
-        # CompVis attribute names, for code written against upstream.
-        for name in ("parameterization", "clip_denoised", "log_every_t", "first_stage_key", "image_size", "channels",
-                     "use_positional_encodings", "v_posterior", "original_elbo_weight", "l_simple_weight",
-                     "use_ema", "learn_logvar", "conditioning_key"):
+        for name in COMPVIS_ATTRIBUTES:
             setattr(self, name, getattr(cfg, name))
         if cfg.monitor is not None:
             self.monitor = cfg.monitor
         self.use_scheduler = cfg.scheduler_config is not None
-
-        self.model = DiffusionWrapper(cfg.unet_config.load_impl()(cfg.unet_config), cfg.conditioning_key)
-        self.ema_modules: list[str] = []
-        if cfg.use_ema:
-            batch = self.run_config.effective_batch_size() if self.run_config is not None else None
-            for index, spec in enumerate(cfg.ema):
-                name = "model_ema" if index == 0 else f"model_ema_{index}"
-                setattr(self, name, spec.load_impl()(spec, self.model, batch_size=batch))
-                self.ema_modules.append(name)
-
-        schedule = register_schedule(make_betas(cfg.beta_schedule, cfg.timesteps), v_posterior=cfg.v_posterior,
-                                     parameterization=cfg.parameterization, lvlb_variant=cfg.lvlb_weights)
-        for name in BUFFER_NAMES:
-            self.register_buffer(name, schedule.buffers[name])
-        self.register_buffer("lvlb_weights", schedule.lvlb_weights, persistent=False)
-        self.num_timesteps = schedule.num_timesteps
         self.linear_start, self.linear_end = cfg.linear_start, cfg.linear_end
 
-        logvar = torch.full((self.num_timesteps,), float(cfg.logvar_init))
-        if cfg.learn_logvar:
+    def _register_tables(self, tables: build.Tables) -> None:
+        """The schedule buffers (persistent, upstream's names), the lvlb and loss weights, and logvar."""
+        for name in BUFFER_NAMES:
+            self.register_buffer(name, tables.buffers[name])
+        self.register_buffer("lvlb_weights", tables.lvlb_weights, persistent=False)
+        self.register_buffer("loss_weights", tables.loss_weights, persistent=False)  # [T] float64, w(SNR(t))
+        self.num_timesteps = tables.num_timesteps
+        logvar = torch.full((self.num_timesteps,), float(self.cfg.logvar_init))
+        if self.cfg.learn_logvar:
             self.logvar = nn.Parameter(logvar)
         else:
             self.register_buffer("logvar", logvar, persistent=False)
+
+    def _build_objective(self) -> None:
+        """The loss, the sampler, condition dropout, and the per-step state (generator, EMA step, buckets)."""
+        cfg = self.cfg
         self.loss_fn = cfg.loss_type.load_impl()(cfg.loss_type)
-        self.weighting_fn = cfg.loss_weighting.load_impl()(cfg.loss_weighting)
         self.sampler = cfg.sampler.load_impl()(cfg.sampler)
-        self.seed = self.run_config.seed if self.run_config is not None else 0
         self.ucg = batches.ConditionDropout(cfg.ucg_training)
         self._generator: torch.Generator | None = None  # set per step: t, noise and dropout draws
         self._last_ema_step = 0
         self._buckets = TimestepBuckets(self.num_timesteps)
-
-        if cfg.ckpt_path is not None:
-            self.load_report = init_from_ckpt(self, cfg.ckpt_path, cfg.ignore_keys, cfg.load_only_unet,
-                                              cfg.make_it_fit)
-            if cfg.reset_ema:
-                for name in self.ema_modules:
-                    getattr(self, name).reset(self.model)
-        if cfg.reset_num_ema_updates:
-            for name in self.ema_modules:
-                getattr(self, name).reset_num_updates()
 
     # ------------------------------------------------------------------ schedule access
     @property
@@ -207,65 +172,79 @@ class DDPM(UpstreamMethods, pl.LightningModule):
             x = batches.with_coordinates(x)
         return self.model(x, t, **(cond or {}))
 
-    def p_losses(self, x_start: Tensor, t: Tensor, noise: Tensor | None = None,
-                 cond: dict[str, Any] | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+    def losses(self, x_start: Tensor, t: Tensor, noise: Tensor | None = None,
+               cond: dict[str, Any] | None = None) -> StepLosses:
+        """The loss of x_0 at timesteps t (``compose_loss`` of the per-sample loss, weighted by ``loss_weights[t]``)."""
         noise = self._randn_like(x_start) if noise is None else noise
         buffers = self.buffers_dict
         x_noisy = q_sample(x_start, t, noise, buffers)
         model_output = self.apply_model(x_noisy, t, cond)
         target = training_target(self.parameterization, x_start, noise, t, buffers)
         per_sample = self.loss_fn(model_output, target)  # [B]
-        self._last_per_sample = (per_sample.detach(), t)
-        weights = self.weighting_fn(snr(t, buffers), self.parameterization)
-        return compose_loss(per_sample, t, lvlb_weights=self.lvlb_weights, weights=weights,
-                            l_simple_weight=self.l_simple_weight, original_elbo_weight=self.original_elbo_weight,
-                            logvar=self.logvar, learn_logvar=self.learn_logvar,
-                            prefix="train" if self.training else "val")
+        loss, logged = compose_loss(per_sample, t, lvlb_weights=self.lvlb_weights, weights=self.loss_weights[t],
+                                    l_simple_weight=self.l_simple_weight,
+                                    original_elbo_weight=self.original_elbo_weight, logvar=self.logvar,
+                                    learn_logvar=self.learn_logvar, prefix="train" if self.training else "val")
+        return StepLosses(loss, logged, per_sample.detach(), t)
+
+    def p_losses(self, x_start: Tensor, t: Tensor, noise: Tensor | None = None,
+                 cond: dict[str, Any] | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        """Upstream's ``p_losses``: (loss, loss_dict) of ``losses``."""
+        terms = self.losses(x_start, t, noise, cond)
+        return terms.loss, terms.log
+
+    def _draw_timesteps(self, batch_size: int) -> Tensor:
+        """t ~ U{0..T-1} per sample [B] (from the step's generator when one is set)."""
+        if self._generator is None:
+            return torch.randint(0, self.num_timesteps, (batch_size,), device=self.device).long()
+        return torch.randint(0, self.num_timesteps, (batch_size,), generator=self._generator, device=self.device)
 
     def forward(self, x: Tensor, *args: Any, **kwargs: Any) -> tuple[Tensor, dict[str, Tensor]]:
         """t ~ U{0..T-1} per sample, then ``p_losses`` (draws from the step's generator when training)."""
-        if self._generator is None:
-            t = torch.randint(0, self.num_timesteps, (x.shape[0],), device=self.device).long()
-        else:
-            t = torch.randint(0, self.num_timesteps, (x.shape[0],), generator=self._generator, device=self.device)
-        return self.p_losses(x, t, *args, **kwargs)
+        return self.p_losses(x, self._draw_timesteps(x.shape[0]), *args, **kwargs)
 
     def step_generator(self, purpose: str, *counters: int) -> torch.Generator:
         """A generator on the module's device seeded from (seed, purpose, rank, counters): draws depend on where
         they happen, never on what ran before, so resumed and DDP runs draw exactly what an uninterrupted run
         draws. Drawing on the device keeps host-device copies (and the waits they imply) out of the step; a
         GPU run therefore draws other numbers than a CPU run of the same seed, each reproducible."""
-        key = repr((self.seed, purpose, int(self.global_rank), *counters)).encode()
-        seed = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") >> 1
+        seed = derive_seed(self.settings.seed, purpose, int(self.global_rank), *counters)
         return torch.Generator(device=self.device).manual_seed(seed)
 
     def get_input(self, batch: dict[str, Any], key: str) -> Tensor:
         return batches.get_input(batch, key, self.input_layout, self.channels)
 
-    def shared_step(self, batch: dict[str, Any]) -> tuple[Tensor, dict[str, Tensor]]:
+    def batch_losses(self, batch: dict[str, Any]) -> StepLosses:
+        """``losses`` of a batch: its input and conditions, t drawn per sample."""
         x = self.get_input(batch, self.first_stage_key)
-        return self(x, cond=batches.conditions(batch, self.cfg.condition_keys, self.conditioning_key))
+        cond = batches.conditions(batch, self.cfg.condition_keys, self.conditioning_key)
+        return self.losses(x, self._draw_timesteps(x.shape[0]), cond=cond)
+
+    def shared_step(self, batch: dict[str, Any]) -> tuple[Tensor, dict[str, Tensor]]:
+        """Upstream's ``shared_step``: (loss, loss_dict) of a batch."""
+        terms = self.batch_losses(batch)
+        return terms.loss, terms.log
 
     # ------------------------------------------------------------------ Lightning steps
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
         accumulate = self.trainer.accumulate_grad_batches if self._trainer is not None else 1
         self._generator = self.step_generator("train", int(self.global_step), batch_idx % accumulate)
         batch = self.ucg(batch, self._generator)  # seeded, on a copy of the batch
-        loss, loss_dict = self.shared_step(batch)
+        terms = self.batch_losses(batch)
         self._generator = None
-        if not torch.isfinite(loss):
-            terms = {k: float(v) for k, v in loss_dict.items()}
-            if self.run_config is None or self.run_config.on_nonfinite_loss == "stop":
-                raise NonFiniteLoss(int(self.global_step), terms)
-            log.warning("non-finite loss at step %d (%s): step skipped", self.global_step, terms)
+        if not torch.isfinite(terms.loss):
+            values = {k: float(v) for k, v in terms.log.items()}
+            if self.settings.stop_on_nonfinite_loss:
+                raise NonFiniteLoss(int(self.global_step), values)
+            log.warning("non-finite loss at step %d (%s): step skipped", self.global_step, values)
             return None
-        self._buckets.add(*self._last_per_sample)
-        self.log_dict(loss_dict, prog_bar=True, logger=True, on_step=True, on_epoch=True, sync_dist=True)
+        self._buckets.add(terms.per_sample, terms.t)
+        self.log_dict(terms.log, prog_bar=True, logger=True, on_step=True, on_epoch=True, sync_dist=True)
         self.log("global_step", float(self.global_step), prog_bar=True, logger=True, on_step=True, on_epoch=False)
         if self.use_scheduler:
             self.log("lr_abs", self.optimizers().param_groups[0]["lr"], prog_bar=True, logger=True, on_step=True,
                      on_epoch=False)
-        return loss
+        return terms.loss
 
     def on_train_epoch_start(self) -> None:
         self._buckets.reset()
@@ -291,7 +270,8 @@ class DDPM(UpstreamMethods, pl.LightningModule):
                           on_step=False, on_epoch=True, sync_dist=True)
 
     def configure_optimizers(self) -> Any:
-        return optim.configure(self)
+        parameters = [*self.model.parameters(), *([self.logvar] if self.learn_logvar else [])]
+        return optim.configure(parameters, self.learning_rate, self.settings, self.cfg.scheduler_config)
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
@@ -309,44 +289,8 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         return sampling.log_images(self, batch, N=N, n_row=n_row, sample=sample, return_keys=return_keys, **kwargs)
 
 
-_COMPVIS_DEFAULTS = {
-    name: parameter.default for name, parameter in inspect.signature(DDPM.__init__).parameters.items()
+#: The CompVis constructor arguments, by name (their defaults are ``ModelConfig``'s).
+COMPVIS_ARGUMENTS = frozenset(
+    name for name, parameter in inspect.signature(DDPM.__init__).parameters.items()
     if parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and name != "self"
-}
-_COMPVIS_DEFAULTS["ignore_keys"] = ()
-
-
-def _same(value: Any, default: Any) -> bool:
-    try:
-        return bool(value == default) if not isinstance(value, (list, tuple)) else list(value) == list(default or ())
-    except Exception:  # arrays and tensors compare element-wise
-        return False
-
-
-def _resolve(explicit: dict[str, Any], config: Any, run: Any) -> tuple[ModelConfig, RunConfig | None]:
-    """Validated model config (and run config when training from the CLI), or ConfigError."""
-    from ddpm_kit.config.validate import validate_source
-    from ddpm_kit.config.source import Source
-
-    if (config is not None or run is not None) and explicit:
-        raise ConfigError([Issue(next(iter(explicit)), "give either DDPM arguments or config/run, not both")],
-                          "DDPM arguments")
-    if run is not None:
-        run_config = run if isinstance(run, RunConfig) else validate_source(Source(dict(run), "run config"))\
-            .raise_for_errors()
-        return run_config.model, run_config
-    if config is not None:
-        model = config if isinstance(config, ModelConfig) else ModelConfig.model_validate(config)
-        issues = Issues()
-        check_model(model, issues, prefix="")
-        if issues.errors:
-            raise ConfigError(issues.items, "DDPM config")
-        return model, None
-    if "unet_config" not in explicit:
-        raise ConfigError([Issue("unet_config", "is required: {name: unet, ...}, {name: mlp, ...} or upstream's "
-                                 "{target: ldm.modules.diffusionmodules.openaimodel.UNetModel, params: {...}}")],
-                          "DDPM arguments")
-    model, warnings = validate_model_kwargs(explicit)
-    for warning in warnings:
-        log.warning("%s", warning.format())
-    return model, None
+)

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-GROUPNORM_GROUPS = 32
+from ddpm_kit.specs.backbones import GROUPNORM_GROUPS
 
 
 class GroupNorm32(nn.GroupNorm):

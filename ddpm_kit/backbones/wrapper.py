@@ -12,8 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ddpm_kit.registry import BackboneSpec
-from ddpm_kit.specs.conditioning import backbone_conditioning_problems, conditioning_slots
+from ddpm_kit.specs.conditioning import conditioning_slots
 
 Condition = torch.Tensor | Sequence[torch.Tensor] | None
 
@@ -50,14 +49,6 @@ class DiffusionWrapper(nn.Module):
         self.conditioning_key = conditioning_key
         self.diffusion_model = backbone
 
-    @classmethod
-    def from_spec(cls, spec: BackboneSpec, conditioning_key: str | None = None) -> DiffusionWrapper:
-        """Build the backbone from its spec after checking that it fits ``conditioning_key``."""
-        problems = backbone_conditioning_problems(spec, conditioning_key)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return cls(spec.load_impl()(spec), conditioning_key)
-
     def forward(
         self,
         x: torch.Tensor,
@@ -73,12 +64,12 @@ class DiffusionWrapper(nn.Module):
             x = torch.cat([x, *_as_list(c_concat, "c_concat")], dim=1)  # [B, C + C_cond, ...]
         if self.slots.context:
             kwargs["context"] = torch.cat(_as_list(c_crossattn, "c_crossattn"), dim=1)  # [B, M, D]
-        if self.conditioning_key == "adm":
+        if self.slots.label_slot == "c_crossattn":
             labels = _as_list(c_crossattn, "c_crossattn")
             if len(labels) != 1:
                 raise ValueError(f"'adm' takes one label tensor in c_crossattn, got {len(labels)}")
             kwargs["y"] = labels[0]
-        elif self.slots.c_adm:
+        elif self.slots.label_slot == "c_adm":
             kwargs["y"] = c_adm
         return self.diffusion_model(x, t, **kwargs)
 

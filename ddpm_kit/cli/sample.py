@@ -172,13 +172,32 @@ def sample(
     if npz is not None:
         check_output(npz, (".npz",), "--npz")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    module, spec = load_model_and_sampler(checkpoint, expect, ema, sampler, steps=steps, eta=eta, spacing=spacing,
+                                          options=options)
+    labels = check_conditions(module, label, guidance, n)
+    check_memory(module, n, batch_size)
+    from ddpm_kit.cli.edit_inputs import edit_from_options
+    from ddpm_kit.module_parts.sampling import sample_shape
 
-    import torch
+    edit = edit_from_options(init, strength, mask, resample, tuple(sample_shape(module, 1)[1:]), n)
+    if ema is None and module.sampling_weights == "raw":
+        typer.echo(f"note: {checkpoint} has no EMA weights; sampling with the training weights", err=True)
+    module.to(target)
+    typer.echo(f"sampling {n} from {checkpoint} ({module.sampling_weights} weights) with {spec.name} "
+               f"({spec.num_steps(module.num_timesteps)} steps), seed {seed}")
+    samples, labels = draw(module, checkpoint, n, spec, seed=seed, batch_size=batch_size, labels=labels,
+                           guidance=guidance, edit=edit)
+    write_outputs(samples, labels, out, npz, f"{spec.name}, seed {seed}")
 
+
+def load_model_and_sampler(checkpoint: Path, expect: dict[str, Any], ema: bool | None, sampler: str | None, *,
+                           steps: int | None, eta: float | None, spacing: str | None,
+                           options: dict[str, Any]) -> tuple[Any, Any]:
+    """The module to sample (EMA weights unless ``ema`` is False) and the sampler spec with the overrides
+    (``options``: the sampler's other fields, from --option); UserError for a bad checkpoint or sampler."""
     from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.config import ConfigError
-    from ddpm_kit.diffusion.samplers.editing import EditUnsupported
-    from ddpm_kit.generation import NonFiniteSamples, generate, sampler_from
+    from ddpm_kit.generation import sampler_from
     from ddpm_kit.inference import load_for_sampling
     from ddpm_kit.registry import RegistryError
 
@@ -191,23 +210,23 @@ def sample(
         raise UserError(str(exc)) from None
     except ConfigError as exc:
         raise UserError(f"{exc.source}: {one_paragraph(exc)}") from None
-    labels = check_conditions(module, label, guidance, n)
-    check_memory(module, n, batch_size)
-    from ddpm_kit.cli.edit_inputs import edit_from_options
-    from ddpm_kit.module_parts.sampling import sample_shape
+    return module, spec
 
-    edit = edit_from_options(init, strength, mask, resample, tuple(sample_shape(module, 1)[1:]), n)
-    if ema is None and module.sampling_weights == "raw":
-        typer.echo(f"note: {checkpoint} has no EMA weights; sampling with the training weights", err=True)
-    module.to(target)
-    typer.echo(f"sampling {n} from {checkpoint} ({module.sampling_weights} weights) with {spec.name} "
-               f"({spec.num_steps(module.num_timesteps)} steps), seed {seed}")
+
+def draw(module: Any, checkpoint: Path, n: int, spec: Any, *, seed: int, batch_size: int | None, labels: Any,
+         guidance: float | None, edit: Any = None) -> tuple[Any, Any]:
+    """(samples, labels) from ``generate`` with a progress display (``edit``: SDEdit / inpainting); UserError when
+    the device runs out of memory, the sampler cannot edit or the samples are not finite (nothing is written)."""
+    import torch
+
+    from ddpm_kit.diffusion.samplers.editing import EditUnsupported
+    from ddpm_kit.generation import NonFiniteSamples, generate
     from ddpm_kit.progress import CallbackProgress
 
     progress = CallbackProgress("network evaluations")
     try:
-        samples, labels = generate(module, n, sampler=spec, seed=seed, batch_size=batch_size, labels=labels,
-                                   guidance_scale=guidance, progress=progress, edit=edit)
+        return generate(module, n, sampler=spec, seed=seed, batch_size=batch_size, labels=labels,
+                        guidance_scale=guidance, progress=progress, edit=edit)
     except torch.cuda.OutOfMemoryError:
         raise UserError(f"out of device memory at a network batch of {batch_size or n}: use a smaller "
                         f"--batch-size") from None
@@ -218,7 +237,6 @@ def sample(
         raise UserError(str(exc)) from None
     finally:
         progress.close()
-    write_outputs(samples, labels, out, npz, f"{spec.name}, seed {seed}")
 
 
 def check_memory(module: Any, n: int, batch_size: int | None) -> None:

@@ -24,6 +24,7 @@ from ddpm_kit.diffusion.samplers.prediction import Network
 from ddpm_kit.diffusion.samplers.ddim import DDIMSampler as _KitDDIM
 from ddpm_kit.diffusion.samplers.ddim import ddim_sampling_parameters
 from ddpm_kit.module import DDPM
+from ddpm_kit.registry.kinds import check_parameterization
 from ddpm_kit.specs.samplers.spacings import ddim_timesteps
 from ddpm_kit.specs.samplers.ddim import DDIMSamplerSpec
 
@@ -65,7 +66,8 @@ class DDIMSampler:
                ddim_discretize: str = "uniform") -> tuple[Tensor, dict[str, list[Tensor]]]:
         """(samples [B, *shape], {'x_inter': [...], 'pred_x0': [...]}); ``shape`` is (C, H, W) without the batch."""
         parameterization = self.model.parameterization
-        if parameterization not in ("eps", "v"):
+        check_parameterization(parameterization)
+        if parameterization == "x0":
             raise ValueError(f"compat.DDIMSampler reproduces upstream, which treats a {parameterization!r} model's "
                              "output as eps; sample an x0 model with ddpm-kit's 'ddim' sampler instead")
         spec = self.make_schedule(S, ddim_discretize=ddim_discretize, ddim_eta=eta, verbose=verbose)

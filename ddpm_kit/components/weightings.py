@@ -1,70 +1,33 @@
-"""Per-sample loss weights: ``impl(spec)`` returns ``(snr: Tensor[B], parameterization) -> Tensor[B]``.
+"""The loss-weight table of a model: w[t] = w(SNR(t)) for t = 0..T-1, built once with the model.
 
-Formulas and sources are in ``ddpm_kit.specs.weightings``. Every weight is finite (or, for documented corner
-cases, the exact limit) at snr = 0 and snr = inf: no 0/0 and no inf/inf is ever evaluated.
+A weighting is one class, its spec: ``weight_reference(snr, parameterization)`` is the formula (formulas
+and sources in ``ddpm_kit.specs.weightings``). The model evaluates it at each timestep's SNR into a [T]
+table (as it holds ``lvlb_weights``) and looks the weights of a batch up by t, so no weighting formula is
+written twice and none runs per step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
 
 import torch
 from torch import Tensor
 
-from ddpm_kit.specs.weightings.min_snr import MinSNRWeighting
-from ddpm_kit.specs.weightings.none import NoWeighting
-from ddpm_kit.specs.weightings.p2 import P2Weighting
-
-Weighting = Callable[[Tensor, str], Tensor]
+from ddpm_kit.registry import WeightingSpec
+from ddpm_kit.registry.kinds import check_parameterization, snr_from_alpha_bar
 
 
-def _check(parameterization: str) -> None:
-    if parameterization not in ("eps", "x0", "v"):
-        raise ValueError(f"unknown parameterization {parameterization!r} (known: eps, x0, v)")
+def weight_table(spec: WeightingSpec, alphas_cumprod: Tensor, parameterization: str) -> Tensor:
+    """w[t] = ``spec.weight_reference(SNR_t, parameterization)`` [T] float64, SNR_t = alpha_bar_t / (1 - alpha_bar_t)
+    of the float32 ``alphas_cumprod`` buffer in float64 (inf where alpha_bar rounds to 1, 0 at zero terminal SNR).
 
-
-def no_weighting(spec: NoWeighting) -> Weighting:
-    """w = 1."""
-
-    def weight(snr: Tensor, parameterization: str) -> Tensor:
-        _check(parameterization)
-        return torch.ones_like(snr)
-
-    return weight
-
-
-def min_snr_weighting(spec: MinSNRWeighting) -> Weighting:
-    """x0: min(snr, gamma); eps: min(snr, gamma) / snr; v: min(snr, gamma) / (snr + 1) (Hang et al. 2023)."""
-    gamma = spec.gamma
-
-    def weight(snr: Tensor, parameterization: str) -> Tensor:
-        _check(parameterization)
-        clipped = snr.clamp(max=gamma)
-        if parameterization == "x0":
-            return clipped
-        if parameterization == "eps":
-            # gamma / snr where snr > gamma, else exactly 1 (the 0/0 limit at snr = 0)
-            return torch.where(snr > gamma, gamma / snr.clamp(min=gamma), torch.ones_like(snr))
-        return torch.where(torch.isinf(snr), torch.zeros_like(snr), clipped / (snr + 1.0))
-
-    return weight
-
-
-def p2_weighting(spec: P2Weighting) -> Weighting:
-    """eps: (k + snr)^-gamma; x0: snr (k + snr)^-gamma; v: snr / (snr + 1) (k + snr)^-gamma (Choi et al. 2022)."""
-    gamma, k = spec.gamma, spec.k
-
-    def weight(snr: Tensor, parameterization: str) -> Tensor:
-        _check(parameterization)
-        finite = torch.isfinite(snr)
-        safe = torch.where(finite, snr, torch.zeros_like(snr))
-        base = (k + safe) ** -gamma
-        if parameterization == "eps":
-            value, at_inf = base, (0.0 if gamma > 0 else 1.0)
-        elif parameterization == "x0":
-            value, at_inf = safe * base, (0.0 if gamma > 1 else 1.0 if gamma == 1 else float("inf"))
-        else:
-            value, at_inf = safe / (safe + 1.0) * base, (0.0 if gamma > 0 else 1.0)
-        return torch.where(finite, value, torch.full_like(snr, at_inf))
-
-    return weight
+    ValueError naming the weighting when a weight is not finite and >= 0, or the parameterization unknown.
+    """
+    check_parameterization(parameterization)
+    snrs = [snr_from_alpha_bar(a) for a in alphas_cumprod.detach().double().cpu().tolist()]
+    weights = [spec.weight_reference(snr, parameterization) for snr in snrs]
+    bad = [t for t, w in enumerate(weights) if not (isinstance(w, (int, float)) and math.isfinite(w) and w >= 0)]
+    if bad:
+        raise ValueError(f"weighting {spec.name!r} gave weights that are not finite and >= 0 at t={bad[:5]} "
+                         f"(e.g. {weights[bad[0]]!r} at SNR {snrs[bad[0]]!r})")
+    return torch.tensor(weights, dtype=torch.float64, device=alphas_cumprod.device)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ddpm_kit.config.errors import Issues
-
-Path = tuple[Any, ...]
+from ddpm_kit.config.errors import FieldPath, Issues
 
 DDPM_TARGETS = {"ldm.models.diffusion.ddpm.DDPM"}
 BACKBONE_TARGETS = {"ldm.modules.diffusionmodules.openaimodel.UNetModel": "unet"}
@@ -46,7 +44,7 @@ def is_karlo_layout(data: Any) -> bool:
             and "diffusion" in data)
 
 
-def _component(block: Any, table: dict[str, str], path: Path, what: str, issues: Issues) -> Any:
+def _component(block: Any, table: dict[str, str], path: FieldPath, what: str, issues: Issues) -> Any:
     """{target, params} -> {name, **params} through ``table``; unknown targets are errors (never imported)."""
     if not isinstance(block, dict) or "target" not in block:
         return block
@@ -66,7 +64,7 @@ def _component(block: Any, table: dict[str, str], path: Path, what: str, issues:
     return {"name": table[target], **params}
 
 
-def translate_ddpm_params(params: dict[str, Any], issues: Issues, path: Path = ()) -> dict[str, Any]:
+def translate_ddpm_params(params: dict[str, Any], issues: Issues, path: FieldPath = ()) -> dict[str, Any]:
     """Upstream ``DDPM`` arguments (a YAML ``model.params`` or ``DDPM(**kwargs)``) with ``unet_config`` and
     ``scheduler_config`` in upstream's ``{target, params}`` form turned into ``{name, **params}`` through
     ``BACKBONE_TARGETS`` / ``LR_TARGETS``; blocks already in ddpm-kit's form pass unchanged. Unknown targets
@@ -81,10 +79,10 @@ def translate_ddpm_params(params: dict[str, Any], issues: Issues, path: Path = (
     return section
 
 
-def translate(data: dict[str, Any], issues: Issues) -> tuple[dict[str, Any], dict[Path, Path]]:
+def translate(data: dict[str, Any], issues: Issues) -> tuple[dict[str, Any], dict[FieldPath, FieldPath]]:
     """Return the config in ddpm-kit's layout and a map from new paths to the file's paths."""
     out: dict[str, Any] = {}
-    remap: dict[Path, Path] = {}
+    remap: dict[FieldPath, FieldPath] = {}
     if is_karlo_layout(data):
         issues.error("model.type", f"a Karlo (unCLIP) {data['model']['type']!r} config is not supported: ddpm-kit "
                      "reads its own layout and CompVis 'model: {target, params}' files", value=data["model"]["type"])
@@ -133,7 +131,7 @@ def _describe(block: Any) -> str:
     return block.get("target", "?") if isinstance(block, dict) else str(block)
 
 
-def _translate_data(block: Any, issues: Issues, remap: dict[Path, Path]) -> Any:
+def _translate_data(block: Any, issues: Issues, remap: dict[FieldPath, FieldPath]) -> Any:
     if not isinstance(block, dict) or "target" not in block:
         return block  # ddpm-kit layout ({name: ...}) inside a CompVis file
     params = block.get("params") or {}
@@ -147,7 +145,7 @@ def _translate_data(block: Any, issues: Issues, remap: dict[Path, Path]) -> Any:
     return {"name": "digits", "batch_size": params.get("batch_size", 128)} if isinstance(params, dict) else block
 
 
-def _translate_lightning(block: Any, out: dict[str, Any], issues: Issues, remap: dict[Path, Path]) -> None:
+def _translate_lightning(block: Any, out: dict[str, Any], issues: Issues, remap: dict[FieldPath, FieldPath]) -> None:
     if not isinstance(block, dict):
         issues.error("lightning", "must be a mapping", value=block)
         return

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+#: A location in the config data: the keys and list indices from the root (``("model", "params", "timesteps")``).
+FieldPath = tuple[Any, ...]
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,13 @@ class ModelConfig(StrictModel):
         description="'compvis' keeps upstream's x0 weights (with its precedence slip); 'corrected' fixes them"
     )
 
+    def item_shape(self) -> tuple[int, ...]:
+        """Shape of one sample (what the data yields and the samplers produce): (channels,) for a vector
+        backbone, (channels, image_size, image_size) otherwise."""
+        if self.unet_config.data_dims() == 1:
+            return (self.channels,)
+        return (self.channels, self.image_size, self.image_size)
+
     @field_validator("ignore_keys", mode="before")
     @classmethod
     def _prefix_list(cls, value: Any) -> Any:

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ddpm_kit.config.errors import Issues
+from ddpm_kit.config.errors import FieldPath, Issues
 from ddpm_kit.config.model import FLAT_SCHEDULE_ARGS
 from ddpm_kit.registry import SCHEDULES, PluginError, RegistryError
 
-Path = tuple[Any, ...]
-
 
 def normalize_model_section(raw: dict[str, Any], issues: Issues,
-                            prefix: str = "model") -> tuple[dict[str, Any], dict[Path, Path]]:
+                            prefix: str = "model") -> tuple[dict[str, Any], dict[FieldPath, FieldPath]]:
     """Return the section with the schedule folded in, and a map from new paths to the user's paths."""
     section = dict(raw)
-    remap: dict[Path, Path] = {}
+    remap: dict[FieldPath, FieldPath] = {}
     given = section.get("given_betas")
     if given is not None:
         given = given.tolist() if hasattr(given, "tolist") else given
@@ -75,7 +73,7 @@ def _declares(name: str, key: str) -> bool:
     return name in loaded and key in loaded[name][0].model_fields
 
 
-def remap_path(path: Path, remap: dict[Path, Path]) -> Path:
+def remap_path(path: FieldPath, remap: dict[FieldPath, FieldPath]) -> FieldPath:
     """Translate a path of the normalised section back to the user's wording (longest prefix wins)."""
     for end in range(len(path), 0, -1):
         if path[:end] in remap:

@@ -1,8 +1,7 @@
 """Rules that relate several fields, or a field and a component, after per-field validation passed.
 
 Each rule reports through ``Issues`` with the dotted path of the field to change. These are
-the misconfigurations CompVis, diffusers and lucidrains accept silently
-(``shared/reference/compvis-ddpm-spec.md``, "bad values"; ``peers-silent-failures.md``).
+misconfigurations that CompVis, diffusers and lucidrains accept silently; each message says what goes wrong.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ddpm_kit.registry.kinds import check_parameterization
+
 #: The persistent buffers of upstream ``register_schedule``, in upstream's registration order.
 BUFFER_NAMES: tuple[str, ...] = (
     "betas",
@@ -118,10 +120,9 @@ def lvlb_weights(
         sqrt_alphas_cumprod = torch.from_numpy(np.sqrt(alphas_cumprod.detach().cpu().numpy())).to(alphas_cumprod.device)
         denominator = 2.0 - alphas_cumprod if variant == "compvis" else 2.0 * (1 - alphas_cumprod)
         weights = 0.5 * sqrt_alphas_cumprod / denominator
-    elif parameterization == "v":
-        weights = torch.ones_like(alphas_cumprod)
     else:
-        raise ValueError(f"unknown parameterization {parameterization!r} (known: eps, x0, v)")
+        check_parameterization(parameterization)
+        weights = torch.ones_like(alphas_cumprod)  # v
     weights = weights.clone()
     weights[0] = weights[1]
     return weights

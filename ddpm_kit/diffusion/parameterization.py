@@ -11,13 +11,10 @@ from __future__ import annotations
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers, extract
+from ddpm_kit.registry.kinds import PARAMETERIZATIONS, check_parameterization
 
-PARAMETERIZATIONS: tuple[str, ...] = ("eps", "x0", "v")
-
-
-def _check(parameterization: str) -> None:
-    if parameterization not in PARAMETERIZATIONS:
-        raise ValueError(f"unknown parameterization {parameterization!r} (known: {', '.join(PARAMETERIZATIONS)})")
+__all__ = ["PARAMETERIZATIONS", "get_v", "predict_eps", "predict_eps_from_z_and_v", "predict_start_from_noise",
+           "predict_start_from_z_and_v", "predict_x0", "split_output", "training_target"]
 
 
 def predict_start_from_noise(x_t: Tensor, t: Tensor, noise: Tensor, buffers: Buffers) -> Tensor:
@@ -55,7 +52,7 @@ def get_v(x0: Tensor, noise: Tensor, t: Tensor, buffers: Buffers) -> Tensor:
 def predict_x0(model_output: Tensor, x_t: Tensor, t: Tensor, parameterization: str, buffers: Buffers) -> Tensor:
     """The network's estimate of x0: eps via ``predict_start_from_noise``, x0 as is, v via
     ``predict_start_from_z_and_v`` (upstream's ``p_mean_variance`` lacks the v branch)."""
-    _check(parameterization)
+    check_parameterization(parameterization)
     if parameterization == "eps":
         return predict_start_from_noise(x_t, t, model_output, buffers)
     if parameterization == "x0":
@@ -67,7 +64,7 @@ def predict_eps(model_output: Tensor, x_t: Tensor, t: Tensor, parameterization: 
     """The network's estimate of eps: eps as is; v via ``predict_eps_from_z_and_v``;
     x0: eps = (sqrt(1 / alpha_bar_t) x_t - x0) / sqrt(1 / alpha_bar_t - 1) (``predict_start_from_noise`` solved
     for eps)."""
-    _check(parameterization)
+    check_parameterization(parameterization)
     if parameterization == "eps":
         return model_output
     if parameterization == "v":
@@ -79,7 +76,7 @@ def predict_eps(model_output: Tensor, x_t: Tensor, t: Tensor, parameterization: 
 
 def training_target(parameterization: str, x0: Tensor, noise: Tensor, t: Tensor, buffers: Buffers) -> Tensor:
     """What the network regresses: eps -> noise, x0 -> x0, v -> ``get_v(x0, noise, t)``."""
-    _check(parameterization)
+    check_parameterization(parameterization)
     if parameterization == "eps":
         return noise
     if parameterization == "x0":
@@ -96,7 +93,7 @@ def split_output(
     eps: x0 = (x_t - sigma eps) / alpha; x0: eps = (x_t - alpha x0) / sigma;
     v: x0 = alpha x_t - sigma v, eps = alpha v + sigma x_t (uses alpha^2 + sigma^2 = 1).
     """
-    _check(parameterization)
+    check_parameterization(parameterization)
     if parameterization == "eps":
         return (x_t - sigma * model_output) / alpha, model_output
     if parameterization == "x0":

@@ -10,6 +10,7 @@ from einops import rearrange
 from torch import Tensor
 
 from ddpm_kit.config.model import ConditionKeys, UCGEntry
+from ddpm_kit.specs.conditioning import conditioning_slots
 
 LAYOUTS = ("channels_last", "channels_first", "vector")
 
@@ -57,11 +58,17 @@ def conditions(batch: Mapping[str, Any], keys: ConditionKeys, conditioning_key: 
         cond["c_crossattn"] = [torch.as_tensor(batch[keys.context]).float()]
     if keys.labels:
         labels = torch.as_tensor(batch[keys.labels]).long()
-        if conditioning_key == "adm":
-            cond["c_crossattn"] = [labels]  # upstream passes labels in the crossattn slot
-        else:
-            cond["c_adm"] = labels
+        slot = conditioning_slots(conditioning_key).label_slot
+        cond[slot] = [labels] if slot == "c_crossattn" else labels  # slots hold lists, c_adm a tensor
     return cond
+
+
+def labels_of(cond: Mapping[str, Any], conditioning_key: str | None) -> Tensor:
+    """The class labels [B] in the condition slots built by ``conditions``."""
+    slot = conditioning_slots(conditioning_key).label_slot
+    if slot is None:
+        raise ValueError(f"conditioning_key {conditioning_key!r} passes no class labels")
+    return cond[slot][0] if slot == "c_crossattn" else cond[slot]
 
 
 class ConditionDropout:

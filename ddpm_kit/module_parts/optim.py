@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import torch
+from torch import nn
+
+from ddpm_kit.module_parts.settings import TrainingSettings
+from ddpm_kit.registry import LRScheduleSpec
 
 
-def configure(module: Any) -> Any:
-    """Optimizer (and LambdaLR stepping every optimizer step when ``scheduler_config`` is set).
+def configure(parameters: Iterable[nn.Parameter], learning_rate: float | None, settings: TrainingSettings,
+              scheduler: LRScheduleSpec | None) -> Any:
+    """Optimizer (and LambdaLR stepping every optimizer step when ``scheduler`` is set), what Lightning's
+    ``configure_optimizers`` returns.
 
     Upstream's pixel-space DDPM ignores ``scheduler_config``; here it does what LatentDiffusion does.
     """
-    if module.learning_rate is None:
+    if learning_rate is None:
         raise ValueError("DDPM.learning_rate is not set: pass learning_rate=... (upstream main.py sets the attribute)")
-    opt = module.run_config.optimizer if module.run_config is not None else None
-    params = list(module.model.parameters())
-    if module.learn_logvar:
-        params.append(module.logvar)
-    optimizer = torch.optim.AdamW(
-        params, lr=module.learning_rate,
-        betas=tuple(opt.betas) if opt else (0.9, 0.999),
-        eps=opt.eps if opt else 1e-8,
-        weight_decay=opt.weight_decay if opt else 0.01,
-    )
-    if module.cfg.scheduler_config is None:
+    optimizer = torch.optim.AdamW(list(parameters), lr=learning_rate, betas=settings.adam_betas,
+                                  eps=settings.adam_eps, weight_decay=settings.weight_decay)
+    if scheduler is None:
         return optimizer
-    spec = module.cfg.scheduler_config
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=spec.load_impl()(spec))
-    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "frequency": 1}}
+    lr_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=scheduler.load_impl()(scheduler))
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": lr_scheduler, "interval": "step", "frequency": 1}}

@@ -11,14 +11,12 @@ from ddpm_kit.diffusion.samplers.editing import Edit, EditUnsupported
 from ddpm_kit.diffusion.samplers.loop import Sampler
 from ddpm_kit.diffusion.forward import q_sample
 from ddpm_kit.diffusion.samplers.network import EvaluationMonitor, ModelCall
-from ddpm_kit.module_parts.batches import conditions
+from ddpm_kit.module_parts.batches import conditions, labels_of
 
 
 def sample_shape(module: Any, batch_size: int) -> tuple[int, ...]:
     """(B, C, H, W) for image backbones, (B, D) for vector backbones (D = ``channels``)."""
-    if module.cfg.unet_config.data_dims() == 1:
-        return (batch_size, module.channels)
-    return (batch_size, module.channels, module.image_size, module.image_size)
+    return (batch_size, *module.cfg.item_shape())
 
 
 def null_condition(module: Any, cond: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +37,7 @@ def _slot_value(cond: dict[str, Any], slot: str, conditioning_key: str | None) -
         return cond["c_concat"][0]
     if slot == "context":
         return cond["c_crossattn"][0]
-    return cond["c_crossattn"][0] if conditioning_key == "adm" else cond["c_adm"]
+    return labels_of(cond, conditioning_key)
 
 
 def make_network(module: Any, cond: dict[str, Any] | None, guidance_scale: float, chunk: int | None = None,

@@ -2,18 +2,18 @@
 
 from ddpm_kit.registry.field import Component
 from ddpm_kit.registry.kinds import (
-    BACKBONES, DATA_SOURCES, EMAS, FEATURE_EXTRACTORS, LOSSES, LR_SCHEDULES, REGISTRIES, SAMPLERS, SCHEDULES,
-    WEIGHTINGS, BackboneSpec, DataSpec, EMASpec, FeatureExtractorSpec, LossSpec, LRScheduleSpec, SamplerSpec,
-    ScheduleSpec, WeightingSpec,
+    BACKBONES, DATA_SOURCES, EMAS, FEATURE_EXTRACTORS, LOSSES, LR_SCHEDULES, PARAMETERIZATIONS, REGISTRIES, SAMPLERS,
+    SCHEDULES, WEIGHTINGS, BackboneSpec, DataSpec, EMASpec, FeatureExtractorSpec, LossSpec, LRScheduleSpec, SamplerSpec,
+    ScheduleSpec, WeightingSpec, check_parameterization,
 )
 from ddpm_kit.registry.registry import MissingDependency, Origin, PluginError, Registry, RegistryError, did_you_mean
 from ddpm_kit.registry.spec import Spec, SpecWarning, report_warning
 
 __all__ = [
     "BACKBONES", "DATA_SOURCES", "EMAS", "FEATURE_EXTRACTORS", "FeatureExtractorSpec", "LOSSES", "LR_SCHEDULES",
-    "REGISTRIES", "SAMPLERS", "SCHEDULES",
+    "PARAMETERIZATIONS", "REGISTRIES", "SAMPLERS", "SCHEDULES",
     "WEIGHTINGS", "BackboneSpec", "Component", "DataSpec", "EMASpec", "LRScheduleSpec", "LossSpec", "Origin",
     "MissingDependency", "PluginError", "Registry", "RegistryError", "SamplerSpec", "ScheduleSpec", "Spec",
     "WeightingSpec",
-    "did_you_mean", "SpecWarning", "report_warning",
+    "check_parameterization", "did_you_mean", "SpecWarning", "report_warning",
 ]

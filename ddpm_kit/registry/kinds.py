@@ -2,9 +2,10 @@
 
 | kind          | entry-point group              | implementation call signature                                   |
 |---------------|--------------------------------|-----------------------------------------------------------------|
-| schedule      | ``ddpm_kit.schedules``         | ``impl(spec, timesteps) -> Tensor[T] float64`` (betas)          |
+| schedule      | ``ddpm_kit.schedules``         | ``spec.reference_betas(T)``; a torch twin ``impl(spec, T)`` only |
+|               |                                | where bitwise parity needs torch's arithmetic                   |
 | loss          | ``ddpm_kit.losses``            | ``impl(spec)(prediction, target) -> Tensor[B]`` per-sample loss |
-| weighting     | ``ddpm_kit.weightings``        | ``impl(spec)(snr[B], parameterization) -> Tensor[B]``           |
+| weighting     | ``ddpm_kit.weightings``        | ``spec.weight_reference(snr, parameterization)``, no ``impl``   |
 | backbone      | ``ddpm_kit.backbones``         | ``impl(spec) -> nn.Module`` with ``forward(x, t, context, y)``  |
 | ema           | ``ddpm_kit.ema``               | ``impl(spec, model)``: object with ``update(step, model)``      |
 | sampler       | ``ddpm_kit.samplers``          | ``impl(spec)``: object with ``sample(...)`` (see samplers)      |
@@ -13,7 +14,8 @@
 | feature_extractor | ``ddpm_kit.feature_extractors`` | ``impl(spec) -> nn.Module``: images -> (features, probs)    |
 
 Everything in this module is torch-free: the bases declare pure-Python hooks that the
-config layer uses for cross-field checks before any compute starts.
+config layer uses for cross-field checks before any compute starts. A schedule and a weighting are one
+class each: their pure-Python formula is what the model uses (``make_betas``, ``weight_table``).
 """
 
 from __future__ import annotations
@@ -26,18 +28,42 @@ from pydantic import Field
 from ddpm_kit.registry.registry import Registry
 from ddpm_kit.registry.spec import Spec
 
-PARAMETERIZATIONS = ("eps", "x0", "v")
+#: What a network can predict: the noise, the clean data, or v (Salimans & Ho 2022). The one list; every
+#: check of a parameterization goes through ``check_parameterization``.
+PARAMETERIZATIONS: tuple[str, ...] = ("eps", "x0", "v")
+
+
+def check_parameterization(parameterization: str) -> None:
+    """ValueError unless ``parameterization`` is one of ``PARAMETERIZATIONS``."""
+    if parameterization not in PARAMETERIZATIONS:
+        raise ValueError(f"unknown parameterization {parameterization!r} (known: {', '.join(PARAMETERIZATIONS)})")
+
+
+def alphas_cumprod(betas: list[float]) -> list[float]:
+    """alpha_bar_t = prod_{s<=t} (1 - beta_s), accumulated left to right as ``np.cumprod`` does."""
+    out, running = [], 1.0
+    for beta in betas:
+        running *= 1.0 - beta
+        out.append(running)
+    return out
 
 
 class ScheduleSpec(Spec):
-    """A beta schedule: maps the number of steps T to betas[T] in (0, 1]."""
+    """A beta schedule: maps the number of steps T to betas[T] in (0, 1].
+
+    ``reference_betas`` is the formula, in pure-Python float64: validation, the model (through
+    ``make_betas``) and the tests all use it. ``impl`` stays empty unless bitwise parity with an upstream
+    that computes the betas in torch needs torch's own arithmetic; then it names a torch twin
+    ``impl(spec, timesteps) -> Tensor[T] float64`` and the class says why.
+    """
 
     kind: ClassVar[str] = "schedule"
+    needs_impl: ClassVar[bool] = False
     #: False for schedules whose length is fixed by their own parameters (given_betas).
     uses_timesteps: ClassVar[bool] = True
 
     def reference_betas(self, timesteps: int) -> list[float]:
-        """The betas in pure-Python float64, used by validation (terminal alpha_bar) and tests."""
+        """The betas in pure-Python float64: what validation checks and the model registers."""
         raise NotImplementedError
 
     def check(self, timesteps: int) -> list[str]:
@@ -46,11 +72,7 @@ class ScheduleSpec(Spec):
 
     def reference_alphas_cumprod(self, timesteps: int) -> list[float]:
         """alpha_bar_t = prod_{s<=t} (1 - beta_s), in pure Python."""
-        out, running = [], 1.0
-        for beta in self.reference_betas(timesteps):
-            running *= 1.0 - beta
-            out.append(running)
-        return out
+        return alphas_cumprod(self.reference_betas(timesteps))
 
 
 class LossSpec(Spec):
@@ -60,14 +82,20 @@ class LossSpec(Spec):
 
 
 class WeightingSpec(Spec):
-    """A per-sample loss weight as a function of the signal-to-noise ratio at t."""
+    """A per-sample loss weight as a function of the signal-to-noise ratio at t.
+
+    ``weight_reference`` is the formula, in pure Python; the model evaluates it once per timestep into a
+    [T] table when it is built (``ddpm_kit.components.weightings.weight_table``) and looks the weights up
+    per step, so a weighting has no torch implementation (``impl`` stays empty).
+    """
 
     kind: ClassVar[str] = "weighting"
+    needs_impl: ClassVar[bool] = False
     #: parameterizations this weighting is defined for
     parameterizations: ClassVar[tuple[str, ...]] = PARAMETERIZATIONS
 
     def weight_reference(self, snr: float, parameterization: str) -> float:
-        """The weight in pure Python (used by tests and by validation at SNR = 0 and inf)."""
+        """The weight w(snr) >= 0 for SNR in [0, inf] (inf included: alpha_bar = 1 in float32)."""
         raise NotImplementedError
 
 

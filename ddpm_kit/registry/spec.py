@@ -32,6 +32,8 @@ class Spec(BaseModel):
 
     #: ``"package.module:attribute"`` of the torch implementation, imported lazily.
     impl: ClassVar[str] = ""
+    #: False for the kinds whose spec can be its own implementation (schedules, weightings).
+    needs_impl: ClassVar[bool] = True
     #: Registry kind, set on the family base class (``"schedule"``, ``"loss"``, ...).
     kind: ClassVar[str] = ""
 

@@ -18,9 +18,7 @@ from pydantic import Field, ValidationError, ValidationInfo, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ddpm_kit.registry import BackboneSpec, SpecWarning, report_warning
-from ddpm_kit.specs.conditioning import (
-    CONDITIONING_KEYS, ConditioningSlots, backbone_conditioning_problems, conditioning_slots,
-)
+from ddpm_kit.specs.conditioning import CONDITIONING_KEYS, ConditioningSlots, conditioning_slots
 
 #: GroupNorm group count of every UNet normalisation (upstream ``normalization(ch)``).
 GROUPNORM_GROUPS = 32
@@ -353,5 +351,5 @@ from ddpm_kit.specs.mlp import MLPSpec  # noqa: E402  (re-exported: one import f
 
 __all__ = [
     "CONDITIONING_KEYS", "ConditioningSlots", "MLPSpec", "SpecWarning", "UNetSpec",
-    "backbone_conditioning_problems", "conditioning_slots", "report_warning",
+    "conditioning_slots", "report_warning",
 ]

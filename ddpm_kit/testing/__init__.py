@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ddpm_kit.testing.schedules import check_schedule, check_schedule_family, spec_strategy
+    from ddpm_kit.testing.schedule_family import check_schedule_family, spec_strategy
+    from ddpm_kit.testing.schedules import check_schedule
 
 __all__ = ["check_schedule", "check_schedule_family", "spec_strategy"]
-_SCHEDULE_CHECKS = tuple(__all__)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SCHEDULE_CHECKS:
+    if name == "check_schedule":
         from ddpm_kit.testing import schedules
 
-        return getattr(schedules, name)
+        return schedules.check_schedule
+    if name in ("check_schedule_family", "spec_strategy"):
+        from ddpm_kit.testing import schedule_family
+
+        return getattr(schedule_family, name)
     raise AttributeError(f"module 'ddpm_kit.testing' has no attribute {name!r}")

@@ -202,48 +202,70 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
 def _fit(run: RunConfig, out_dir: Path, splits: Any, resume_from: Path | None, start_step: int,
          callbacks: Sequence[Any]) -> TrainResult:
     import pytorch_lightning as pl
-    from pytorch_lightning.callbacks import ModelCheckpoint
-    from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-    from ddpm_kit.components.data.base import DataSourceError
-    from ddpm_kit.module import DDPM, NonFiniteLoss
-    from ddpm_kit.training import callbacks as cb
-    from ddpm_kit.training.data import first_batch, loader_options, on_gpu, train_loader, val_loader
-    from ddpm_kit.training.evaluation import SampleQuality
+    from ddpm_kit.module import DDPM
+    from ddpm_kit.training.data import loader_options, on_gpu, train_loader, val_loader
     from ddpm_kit.training.logs import run_logger
     from ddpm_kit.training.progress import StepProgress, quiet_lightning
     from ddpm_kit.training.signals import StopOnSignal
 
-    checkpoints = out_dir / "checkpoints"
-    last = checkpoints / "last.ckpt"
+    last = out_dir / "checkpoints" / "last.ckpt"
     layout = {"channels_first": "channels_first", "vector": "vector"}[splits.layout]
     options = loader_options(run.data.num_workers, run.data.pin_memory, run.data.persistent_workers,
                              on_gpu(run.trainer.accelerator))
     train_data = train_loader(splits.train, run.data.batch_size, run.data.num_workers, run.seed, **options)
     val_data = val_loader(splits.val, run.data.batch_size, run.data.num_workers, **options)
     model = DDPM(run=run, input_layout=layout)
+    callbacks, best_ckpt = _callbacks(run, out_dir, train_data, val_data, [stopper := StopOnSignal(), *callbacks])
+    kwargs = trainer_kwargs(run)
+    if kwargs.pop("enable_progress_bar", True):  # ddpm-kit's step display replaces Lightning's per-epoch bar
+        callbacks.append(StepProgress())
+    quiet_lightning()
+    trainer = pl.Trainer(default_root_dir=out_dir, logger=run_logger(run.output.logger, out_dir, start_step),
+                         callbacks=callbacks, use_distributed_sampler=False, enable_model_summary=False,
+                         enable_progress_bar=False, **kwargs)
+    start = time.perf_counter()
+    _run_fit(trainer, model, train_data, val_data, resume_from, stopper, out_dir)
+    if stopper.signal_name is not None:
+        trainer.save_checkpoint(last)
+        raise TrainingInterrupted(f"{stopper.signal_name}: interrupted at step {trainer.global_step}; checkpoint "
+                                  f"{last} saved; resume with: ddpm-kit train CONFIG --out {out_dir} --resume",
+                                  stopper.exit_code)
+    return _result(trainer, out_dir, time.perf_counter() - start, best_ckpt, resume_from)
 
+
+def _callbacks(run: RunConfig, out_dir: Path, train_data: Any, val_data: Any,
+               extra: Sequence[Any]) -> tuple[list[Any], Any]:
+    """The run's callbacks (``extra`` after the data position) and its best-checkpoint callback (or None)."""
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    from ddpm_kit.training import callbacks as cb
+    from ddpm_kit.training.data import first_batch
+    from ddpm_kit.training.evaluation import SampleQuality
+
+    checkpoints = out_dir / "checkpoints"
     last_ckpt = ModelCheckpoint(dirpath=checkpoints, filename="last", save_top_k=0, save_last=True,
                                 every_n_train_steps=run.output.checkpoint_every_n_steps)
-    stopper = StopOnSignal()
-    callbacks = [last_ckpt, cb.DataPosition(train_data), stopper, *callbacks]
+    callbacks = [last_ckpt, cb.DataPosition(train_data), *extra]
     if run.eval is not None:
         callbacks.append(SampleQuality(run.eval, run, out_dir / "cache"))
     best_ckpt = best_checkpoint(run, checkpoints, val_data is not None)
     if best_ckpt is not None:
         callbacks.append(best_ckpt)
     grid_batch = first_batch(val_data or train_data, run.output.num_samples)
-    grids = cb.SampleGrids(out_dir / "images", grid_batch, run.output.image_every_n_steps, run.output.num_samples,
-                           run.seed)
-    callbacks.append(grids)
-    logger = run_logger(run.output.logger, out_dir, start_step)
-    kwargs = trainer_kwargs(run)
-    if kwargs.pop("enable_progress_bar", True):  # ddpm-kit's step display replaces Lightning's per-epoch bar
-        callbacks.append(StepProgress())
-    quiet_lightning()
-    trainer = pl.Trainer(default_root_dir=out_dir, logger=logger, callbacks=callbacks, use_distributed_sampler=False,
-                         enable_model_summary=False, enable_progress_bar=False, **kwargs)
-    start = time.perf_counter()
+    callbacks.append(cb.SampleGrids(out_dir / "images", grid_batch, run.output.image_every_n_steps,
+                                    run.output.num_samples, run.seed))
+    return callbacks, best_ckpt
+
+
+def _run_fit(trainer: Any, model: Any, train_data: Any, val_data: Any, resume_from: Path | None, stopper: Any,
+             out_dir: Path) -> None:
+    """``trainer.fit``, Lightning's noise filtered; data and non-finite-loss failures as ``train`` reports them."""
+    from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+    from ddpm_kit.components.data.base import DataSourceError
+    from ddpm_kit.module import NonFiniteLoss
+
     with warnings.catch_warnings(), stopper.installed():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*LeafSpec.*")
@@ -259,17 +281,18 @@ def _fit(run: RunConfig, out_dir: Path, splits: Any, resume_from: Path | None, s
         except DataSourceError as exc:  # from a DataLoader worker it carries the worker's traceback as text
             raise DataSourceError(worker_message(exc)) from None
         except NonFiniteLoss as exc:
-            good = last if last.exists() else None
+            good = last if (last := out_dir / "checkpoints" / "last.ckpt").exists() else None
             raise TrainingStopped(f"{exc}. The run stopped; the last good checkpoint is "
                                   f"{good or 'none (no checkpoint was written yet)'}; per-timestep losses "
                                   f"(train/loss_simple_q0..q3) are in {out_dir / 'logs'}. Lower the learning rate, "
                                   f"set trainer.gradient_clip_val, or set on_nonfinite_loss: skip") from None
-    if stopper.signal_name is not None:
-        trainer.save_checkpoint(last)
-        raise TrainingInterrupted(f"{stopper.signal_name}: interrupted at step {trainer.global_step}; checkpoint "
-                                  f"{last} saved; resume with: ddpm-kit train CONFIG --out {out_dir} --resume",
-                                  stopper.exit_code)
-    seconds = time.perf_counter() - start
+
+
+def _result(trainer: Any, out_dir: Path, seconds: float, best_ckpt: Any, resume_from: Path | None) -> TrainResult:
+    """The run's outcome (and ``summary.json``, the loss curve on rank 0)."""
+    from ddpm_kit.training import callbacks as cb
+
+    last = out_dir / "checkpoints" / "last.ckpt"
     metrics_csv = out_dir / "logs" / "metrics.csv"
     curve = cb.loss_curve(metrics_csv, out_dir / "loss_curve.png") if trainer.is_global_zero else None
     images = sorted((out_dir / "images").glob(f"step{trainer.global_step:06d}_*.png"))

@@ -73,8 +73,7 @@ def check_items_fit(run: RunConfig, splits: Any) -> None:
         return
     item = splits.train[0].get(run.model.first_stage_key)
     model = run.model
-    expected = ((model.channels,) if model.unet_config.data_dims() == 1
-                else (model.channels, model.image_size, model.image_size))
+    expected = model.item_shape()
     shape = tuple(item.shape) if item is not None and splits.layout in ("channels_first", "vector") else None
     if shape is not None and shape != expected:
         fields = "model.channels" if len(expected) == 1 else "model.channels / model.image_size"

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from ddpm_kit.components.schedules import make_betas, rescale_zero_terminal_snr
+from ddpm_kit.components.schedules import make_betas
+from ddpm_kit.specs.schedules.base import rescale_zero_terminal_snr
 from ddpm_kit.registry import SCHEDULES
 from ddpm_kit.specs.schedules.base import RescalableScheduleSpec
 from ddpm_kit.specs.schedules.given_betas import GivenBetasSchedule
@@ -58,7 +59,7 @@ def test_torch_matches_reference(name, zero_terminal_snr, timesteps):
 
 def test_rescale_keeps_first_alpha_bar_and_zeroes_the_last():
     betas = make_betas(LinearSchedule(), 1000)
-    rescaled = rescale_zero_terminal_snr(betas)
+    rescaled = torch.tensor(rescale_zero_terminal_snr(betas.tolist()), dtype=torch.float64)
     before, after = torch.cumprod(1 - betas, 0), torch.cumprod(1 - rescaled, 0)
     assert float(after[-1]) == 0.0
     torch.testing.assert_close(after[0], before[0], rtol=1e-12, atol=0)
@@ -82,9 +83,10 @@ def test_timesteps_below_two_is_an_error():
 
 
 class _Plugin(RescalableScheduleSpec):
-    """A test plugin whose implementation returns whatever the test puts in ``result``."""
+    """A test plugin whose torch twin returns whatever the test puts in ``result``."""
 
     name: Literal["test_plugin"] = "test_plugin"
+    impl: ClassVar[str] = "tests.components.test_schedules:_twin"
     result: ClassVar[object] = None
 
     def load_impl(self):
@@ -103,7 +105,16 @@ class _Plugin(RescalableScheduleSpec):
         (torch.tensor([0.1, float("nan")], dtype=torch.float64), ValueError),
     ],
 )
-def test_make_betas_rejects_bad_implementations(result, error):
+def test_make_betas_rejects_bad_twins(result, error):
     _Plugin.result = result
     with pytest.raises(error, match="test_plugin"):
         make_betas(_Plugin(), 2)
+
+
+def test_schedules_without_a_twin_register_their_formula():
+    for name in SCHEDULES.names():
+        spec = SCHEDULES.get(name)(**({"betas": [0.1, 0.2, 0.3]} if name == "given_betas" else {}))
+        if not spec.impl:
+            assert make_betas(spec, 50).tolist() == spec.reference_betas(50), name
+    twins = sorted(n for n in SCHEDULES.names() if SCHEDULES.get(n).impl)
+    assert twins == ["cosine", "linear", "scaled_linear", "sqrt", "sqrt_linear"]  # CompVis computes these in torch

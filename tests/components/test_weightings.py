@@ -1,38 +1,66 @@
-"""Torch weightings agree with the pure-Python references, including SNR = 0 and inf."""
+"""weight_table: a model's loss weights, w(SNR(t)) from the spec's formula at every timestep, built once."""
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import pytest
 import torch
 
+from ddpm_kit.components.schedules import make_betas
+from ddpm_kit.components.weightings import weight_table
+from ddpm_kit.diffusion.buffers import schedule_buffers
+from ddpm_kit.registry import WeightingSpec
+from ddpm_kit.specs.schedules.linear import LinearSchedule
 from ddpm_kit.specs.weightings.min_snr import MinSNRWeighting
 from ddpm_kit.specs.weightings.none import NoWeighting
 from ddpm_kit.specs.weightings.p2 import P2Weighting
 
-SNR = torch.tensor([0.0, 1e-8, 0.2, 1.0, 4.999, 5.0, 5.001, 50.0, 1e12, math.inf], dtype=torch.float64)
 SPECS = [NoWeighting(), MinSNRWeighting(), MinSNRWeighting(gamma=0.5), P2Weighting(), P2Weighting(gamma=0.5, k=2.0),
          P2Weighting(gamma=2.0), P2Weighting(gamma=0.0)]
 
 
+def alphas_cumprod(zero_terminal_snr: bool = False, timesteps: int = 1000) -> torch.Tensor:
+    betas = make_betas(LinearSchedule(zero_terminal_snr=zero_terminal_snr), timesteps)
+    return schedule_buffers(betas)["alphas_cumprod"]  # float32, as the module holds it
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=repr)
 @pytest.mark.parametrize("parameterization", ["eps", "x0", "v"])
-def test_matches_reference(spec, parameterization):
-    weights = spec.load_impl()(spec)(SNR, parameterization)
-    assert weights.shape == SNR.shape
-    expected = torch.tensor([spec.weight_reference(float(x), parameterization) for x in SNR], dtype=torch.float64)
-    assert not torch.isnan(weights).any()
-    torch.testing.assert_close(weights, expected, rtol=1e-12, atol=1e-300)
+@pytest.mark.parametrize("zero_terminal_snr", [False, True])
+def test_table_is_the_formula_at_each_timesteps_snr(spec, parameterization, zero_terminal_snr):
+    ab = alphas_cumprod(zero_terminal_snr)
+    table = weight_table(spec, ab, parameterization)
+    assert table.shape == (1000,) and table.dtype == torch.float64 and bool(torch.isfinite(table).all())
+    for t in (0, 1, 499, 998, 999):
+        a = float(ab[t])
+        assert table[t].item() == spec.weight_reference(a / (1.0 - a), parameterization)
 
 
-def test_min_snr_is_finite_everywhere():
-    spec = MinSNRWeighting()
-    for parameterization in ("eps", "x0", "v"):
-        assert torch.isfinite(spec.load_impl()(spec)(SNR, parameterization)).all()
+def test_snr_is_inf_where_alpha_bar_rounds_to_one_and_zero_at_zero_terminal_snr():
+    ab = torch.tensor([1.0, 0.5, 0.0])
+    assert weight_table(MinSNRWeighting(gamma=5.0), ab, "x0").tolist() == [5.0, 1.0, 0.0]
+    assert weight_table(MinSNRWeighting(gamma=5.0), ab, "eps").tolist() == [0.0, 1.0, 1.0]
 
 
-def test_unknown_parameterization():
-    spec = MinSNRWeighting()
-    with pytest.raises(ValueError, match="parameterization"):
-        spec.load_impl()(spec)(SNR, "epsilon")
+class _Negative(WeightingSpec):
+    """A weighting that gives a negative weight where SNR > 1 (for the error test)."""
+
+    name: Literal["test_negative"] = "test_negative"
+
+    def weight_reference(self, snr: float, parameterization: str) -> float:
+        return -1.0 if snr > 1 else 1.0
+
+
+def test_bad_weights_and_parameterizations_are_errors_naming_the_weighting():
+    with pytest.raises(ValueError, match=r"'test_negative' gave weights that are not finite and >= 0 at t=\[0"):
+        weight_table(_Negative(), alphas_cumprod(), "eps")
+    with pytest.raises(ValueError, match="unknown parameterization 'epsilon'"):
+        weight_table(MinSNRWeighting(), alphas_cumprod(), "epsilon")
+
+
+def test_min_snr_reaches_its_limits():
+    spec = MinSNRWeighting(gamma=5.0)
+    assert [spec.weight_reference(0.0, p) for p in ("x0", "eps", "v")] == [0.0, 1.0, 0.0]
+    assert [spec.weight_reference(math.inf, p) for p in ("x0", "eps", "v")] == [5.0, 0.0, 0.0]

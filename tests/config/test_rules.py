@@ -106,6 +106,9 @@ def test_x0_elbo_weights_warning(base_config):
     ({"unet_config.num_classes": 10}, "model.conditioning_key", "no labels are supplied"),
     ({"conditioning_key": "adm"}, "model.conditioning_key", "no num_classes"),
     ({"conditioning_key": "crossattn"}, "model.conditioning_key", "cross-attention"),
+    ({"unet_config.use_spatial_transformer": True, "unet_config.context_dim": 8}, "model.conditioning_key",
+     "no context is supplied"),
+    ({"conditioning_key": "concat"}, "model.unet_config.in_channels", "concat conditioning needs more than"),
     ({"use_positional_encodings": True}, "model.unet_config.in_channels", "coordinate channels"),
 ])
 def test_backbone_against_model(base_config, change, path, fragment):

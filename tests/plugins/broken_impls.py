@@ -20,12 +20,6 @@ def batch_mean_loss(spec):
     return loss
 
 
-def nan_at_zero_weighting(spec):
-    def weight(snr, parameterization):
-        return snr / snr
-    return weight
-
-
 class NoisyBackbone(nn.Module):
     def __init__(self, spec) -> None:
         super().__init__()

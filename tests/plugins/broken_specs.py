@@ -6,6 +6,7 @@ Each has one defect; tests register them from code and check that
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar, Literal
 
 from ddpm_kit.registry import (
@@ -23,13 +24,12 @@ class BatchMeanLoss(LossSpec):
 
 
 class NaNAtZeroWeighting(WeightingSpec):
-    """w = snr / snr: NaN at snr = 0."""
+    """w = snr / snr: NaN at snr = 0 (a weighting is its formula: no implementation)."""
 
     name: Literal["broken.nan_at_zero"] = "broken.nan_at_zero"
-    impl: ClassVar[str] = f"{IMPLS}:nan_at_zero_weighting"
 
     def weight_reference(self, snr: float, parameterization: str) -> float:
-        return 1.0
+        return math.nan if snr == 0 else snr / snr
 
 
 class NoisyBackbone(BackboneSpec):

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ddpm_kit.registry import BACKBONES
 from ddpm_kit.specs.backbones import (
-    CONDITIONING_KEYS, MLPSpec, SpecWarning, UNetSpec, backbone_conditioning_problems, conditioning_slots,
+    CONDITIONING_KEYS, MLPSpec, SpecWarning, UNetSpec, conditioning_slots,
 )
 
 CONFIGS = Path(__file__).resolve().parents[1] / "data" / "compvis-configs"
@@ -248,16 +248,7 @@ def test_conditioning_slots_of_every_key():
         conditioning_slots("hybrd")
 
 
-def test_backbone_conditioning_problems():
-    plain, labelled = validate()[0], validate(num_classes=10)[0]
-    cross = validate(use_spatial_transformer=True, context_dim=8, in_channels=5)[0]
-    assert backbone_conditioning_problems(plain, None, data_channels=1) == []
-    assert backbone_conditioning_problems(labelled, "adm") == []
-    assert backbone_conditioning_problems(cross, "hybrid", data_channels=4, concat_channels=1) == []
-    assert "set num_classes" in backbone_conditioning_problems(plain, "adm")[0]
-    assert "passes no labels" in backbone_conditioning_problems(labelled, None)[0]
-    assert "set use_spatial_transformer" in backbone_conditioning_problems(plain, "crossattn")[0]
-    assert "passes no context" in backbone_conditioning_problems(cross, "concat")[0]
-    assert "= 6 channels" in backbone_conditioning_problems(cross, "hybrid", data_channels=4, concat_channels=2)[0]
-    assert "data has 3 channels" in backbone_conditioning_problems(plain, None, data_channels=3)[0]
-    assert backbone_conditioning_problems(MLPSpec(num_classes=2), "adm", data_channels=2) == []
+def test_labels_travel_in_the_crossattn_slot_only_for_adm():
+    slots = {key: conditioning_slots(key).label_slot for key in CONDITIONING_KEYS}
+    assert slots == {None: None, "concat": None, "crossattn": None, "hybrid": None, "adm": "c_crossattn",
+                     "hybrid-adm": "c_adm", "crossattn-adm": "c_adm"}

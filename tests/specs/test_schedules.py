@@ -45,7 +45,7 @@ def test_docstrings_and_field_descriptions(name):
     for field, info in cls.model_fields.items():
         if field != "name":
             assert info.description, f"{name}.{field} has no description"
-    assert cls.impl.startswith("ddpm_kit.components.schedules:")
+    assert cls.impl == "" or cls.impl.startswith("ddpm_kit.components.schedules:")  # a torch twin, if any
 
 
 def test_compvis_flat_argument_names():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -142,13 +144,13 @@ def test_nonfinite_loss_stops_naming_step_and_checkpoint(tmp_path, monkeypatch):
     from ddpm_kit.module import DDPM
     from ddpm_kit.training.run import TrainingStopped
 
-    original = DDPM.p_losses
+    original = DDPM.losses
 
     def explode_at_step_3(self, *args, **kwargs):
-        loss, logged = original(self, *args, **kwargs)
-        return (loss * float("nan"), logged) if self.global_step == 3 else (loss, logged)
+        terms = original(self, *args, **kwargs)
+        return dataclasses.replace(terms, loss=terms.loss * float("nan")) if self.global_step == 3 else terms
 
-    monkeypatch.setattr(DDPM, "p_losses", explode_at_step_3)
+    monkeypatch.setattr(DDPM, "losses", explode_at_step_3)
     with pytest.raises(TrainingStopped, match=r"non-finite loss at step 3 .*last good checkpoint is .*last.ckpt"):
         train(run_config(digits_config(max_steps=6)), tmp_path / "run")
     assert torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 2

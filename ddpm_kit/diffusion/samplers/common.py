@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
+from ddpm_kit.seeding import derive_seed
 
 class PerSampleNoise:
     """Noise with one seeded stream per sample: sample i's draws depend on (seed, i) alone, so the first k
@@ -23,10 +24,7 @@ class PerSampleNoise:
 
 
 def _mix(seed: int, index: int) -> int:
-    import hashlib
-
-    digest = hashlib.blake2b(repr((seed, index)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
+    return derive_seed(seed, index)
 
 
 def draw_noise(

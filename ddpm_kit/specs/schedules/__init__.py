@@ -14,8 +14,9 @@
 | `given_betas`       | explicit list                                     | CompVis `given_betas`               |
 
 Every schedule but `given_betas` takes `zero_terminal_snr` (Lin et al. 2024). ``reference_betas`` is the
-pure-Python float64 formula (for validation); the torch float64 implementation named by ``impl`` (bitwise
-equal to upstream for the CompVis / SD schedules) is reached through ``components.schedules.make_betas``.
+pure-Python float64 formula, what validation checks and ``components.schedules.make_betas`` registers. Only
+the CompVis schedules that upstream computes with torch (`linear`, `scaled_linear`, `sqrt_linear`, `sqrt`,
+`cosine`) keep a torch twin (``impl``), so that their buffers equal CompVis' bitwise.
 ``check(T)`` reports, in pure Python, the T-dependent problems that validation should refuse.
 
 One module per schedule, named like it; ``base`` holds the shared pure-Python math and base specs. A

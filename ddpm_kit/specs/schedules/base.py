@@ -10,6 +10,7 @@ import struct
 from pydantic import Field, model_validator
 
 from ddpm_kit.registry import ScheduleSpec
+from ddpm_kit.registry.kinds import alphas_cumprod
 
 #: Smallest accepted first beta: below ~3e-8, 1 - beta rounds to 1 in the float32 buffers.
 MIN_BETA = 1e-6
@@ -17,7 +18,7 @@ MIN_BETA = 1e-6
 #: Below this alpha_bar, sqrt(1 / alpha_bar) overflows float32 (2**-256).
 MIN_ALPHA_BAR_F32 = 2.0**-256
 
-#: Module of the torch float64 implementations that the specs' ``impl`` name.
+#: Module of the torch twins that the CompVis schedules' ``impl`` name (bitwise parity, see ``linear``).
 IMPL_MODULE = "ddpm_kit.components.schedules"
 
 
@@ -32,15 +33,6 @@ def linspace(start: float, end: float, steps: int) -> list[float]:
     step = (end - start) / (steps - 1)
     half = steps // 2
     return [start + step * i if i < half else end - step * (steps - 1 - i) for i in range(steps)]
-
-
-def alphas_cumprod(betas: list[float]) -> list[float]:
-    """alpha_bar_t = prod_{s<=t} (1 - beta_s), accumulated left to right as ``np.cumprod`` does."""
-    out, running = [], 1.0
-    for beta in betas:
-        running *= 1.0 - beta
-        out.append(running)
-    return out
 
 
 def betas_from_alphas_cumprod(alpha_bar: list[float]) -> list[float]:
@@ -113,8 +105,8 @@ def sigmoid(x: float) -> float:
 class RescalableScheduleSpec(ScheduleSpec):
     """Base of the built-in formula schedules: adds the zero-terminal-SNR option and numeric checks.
 
-    Subclasses implement ``raw_reference_betas`` (before the rescale) and point ``impl`` at a torch
-    function returning the same raw betas; ``make_betas`` applies the rescale on the torch path.
+    Subclasses implement ``raw_reference_betas`` (before the rescale); a torch twin named by ``impl``, where
+    parity needs one, returns the same raw betas, and ``make_betas`` applies the rescale to them.
     """
 
     zero_terminal_snr: bool = Field(

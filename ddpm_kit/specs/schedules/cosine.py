@@ -19,6 +19,8 @@ class CosineSchedule(RescalableScheduleSpec):
     """
 
     name: Literal["cosine"] = "cosine"
+    # torch twin: CompVis computes these betas with torch.cos in float64, which rounds differently from
+    # math.cos in the last bit; the twin keeps the float32 buffers bitwise upstream's.
     impl: ClassVar[str] = f"{IMPL_MODULE}:cosine_betas"
     cosine_s: float = Field(8e-3, ge=0.0, le=1.0, description="offset s keeping beta_0 away from 0")
 

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from ddpm_kit.registry import ScheduleSpec
-from ddpm_kit.specs.schedules.base import IMPL_MODULE, beta_problems
+from ddpm_kit.specs.schedules.base import beta_problems
 
 
 class GivenBetasSchedule(ScheduleSpec):
@@ -19,7 +19,6 @@ class GivenBetasSchedule(ScheduleSpec):
     """
 
     name: Literal["given_betas"] = "given_betas"
-    impl: ClassVar[str] = f"{IMPL_MODULE}:given_betas"
     uses_timesteps: ClassVar[bool] = False
     betas: list[float] = Field(..., min_length=2, description="beta_t for t = 0..T-1, each in (0, 1)")
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from ddpm_kit.specs.schedules.base import IMPL_MODULE, MIN_BETA, BetaRangeSpec, linspace
+from ddpm_kit.specs.schedules.base import MIN_BETA, BetaRangeSpec, linspace
 
 
 class IDDPMLinearSchedule(BetaRangeSpec):
@@ -20,7 +20,6 @@ class IDDPMLinearSchedule(BetaRangeSpec):
     """
 
     name: Literal["iddpm_linear"] = "iddpm_linear"
-    impl: ClassVar[str] = f"{IMPL_MODULE}:iddpm_linear_betas"
     linear_start: float = Field(1e-4, ge=MIN_BETA, lt=1.0, description="first beta at T = 1000 (scaled by 1000/T)")
     linear_end: float = Field(2e-2, ge=MIN_BETA, lt=1.0, description="last beta at T = 1000 (scaled by 1000/T)")
 

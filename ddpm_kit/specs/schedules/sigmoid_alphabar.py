@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ddpm_kit.specs.schedules.base import IMPL_MODULE, RescalableScheduleSpec, sigmoid
+from ddpm_kit.specs.schedules.base import RescalableScheduleSpec, sigmoid
 
 
 class SigmoidAlphaBarSchedule(RescalableScheduleSpec):
@@ -19,7 +19,6 @@ class SigmoidAlphaBarSchedule(RescalableScheduleSpec):
     """
 
     name: Literal["sigmoid_alphabar"] = "sigmoid_alphabar"
-    impl: ClassVar[str] = f"{IMPL_MODULE}:sigmoid_alphabar_betas"
     start: float = Field(-3.0, ge=-10.0, le=10.0, description="sigmoid input at t = 0 (before / tau)")
     end: float = Field(3.0, ge=-10.0, le=10.0, description="sigmoid input at t = T (before / tau)")
     tau: float = Field(1.0, ge=0.1, le=10.0, description="temperature: larger is closer to linear in alpha_bar")

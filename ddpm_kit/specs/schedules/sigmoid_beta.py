@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from ddpm_kit.specs.schedules.base import IMPL_MODULE, MIN_BETA, BetaRangeSpec, linspace, sigmoid
+from ddpm_kit.specs.schedules.base import MIN_BETA, BetaRangeSpec, linspace, sigmoid
 
 
 class SigmoidBetaSchedule(BetaRangeSpec):
@@ -18,7 +18,6 @@ class SigmoidBetaSchedule(BetaRangeSpec):
     """
 
     name: Literal["sigmoid_beta"] = "sigmoid_beta"
-    impl: ClassVar[str] = f"{IMPL_MODULE}:sigmoid_beta_betas"
     linear_start: float = Field(1e-4, ge=MIN_BETA, lt=1.0, description="lower asymptote of the betas (beta_0 ~ it)")
     linear_end: float = Field(2e-2, ge=MIN_BETA, lt=1.0, description="upper asymptote of the betas (beta_{T-1} ~ it)")
 

@@ -18,6 +18,8 @@ class SqrtSchedule(BetaRangeSpec):
     """
 
     name: Literal["sqrt"] = "sqrt"
+    # torch twin: CompVis computes these betas with torch.linspace in float64, whose vectorized rounding the
+    # pure-Python linspace reproduces only to an ulp; the twin keeps the float32 buffers bitwise upstream's.
     impl: ClassVar[str] = f"{IMPL_MODULE}:sqrt_betas"
     linear_start: float = Field(1e-4, ge=MIN_BETA, lt=1.0, description="start of the ramp: beta_0 = sqrt(linear_start)")
     linear_end: float = Field(2e-2, ge=MIN_BETA, lt=1.0, description="end of the ramp: beta_{T-1} = sqrt(linear_end)")

@@ -15,6 +15,8 @@ class SqrtLinearSchedule(BetaRangeSpec):
     """
 
     name: Literal["sqrt_linear"] = "sqrt_linear"
+    # torch twin: CompVis computes these betas with torch.linspace in float64, whose vectorized rounding the
+    # pure-Python linspace reproduces only to an ulp; the twin keeps the float32 buffers bitwise upstream's.
     impl: ClassVar[str] = f"{IMPL_MODULE}:sqrt_linear_betas"
 
     def raw_reference_betas(self, timesteps: int) -> list[float]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal
+from typing import Literal
 
-from ddpm_kit.specs.schedules.base import IMPL_MODULE, RescalableScheduleSpec
+from ddpm_kit.specs.schedules.base import RescalableScheduleSpec
 
 
 def squaredcos_alpha_bar(t: float) -> float:
@@ -22,7 +22,6 @@ class SquaredCosCapV2Schedule(RescalableScheduleSpec):
     """
 
     name: Literal["squaredcos_cap_v2"] = "squaredcos_cap_v2"
-    impl: ClassVar[str] = f"{IMPL_MODULE}:squaredcos_cap_v2_betas"
 
     def raw_reference_betas(self, timesteps: int) -> list[float]:
         betas = []

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-IMPL_MODULE = "ddpm_kit.components.weightings"
+from ddpm_kit.registry.kinds import check_parameterization
 
-
-def check_parameterization(parameterization: str) -> None:
-    if parameterization not in ("eps", "x0", "v"):
-        raise ValueError(f"unknown parameterization {parameterization!r} (known: eps, x0, v)")
+__all__ = ["check_parameterization"]

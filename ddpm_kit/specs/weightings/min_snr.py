@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from ddpm_kit.registry import WeightingSpec
-from ddpm_kit.specs.weightings.base import IMPL_MODULE, check_parameterization
+from ddpm_kit.specs.weightings.base import check_parameterization
 
 
 class MinSNRWeighting(WeightingSpec):
@@ -20,7 +20,6 @@ class MinSNRWeighting(WeightingSpec):
     """
 
     name: Literal["min_snr"] = "min_snr"
-    impl: ClassVar[str] = f"{IMPL_MODULE}:min_snr_weighting"
     gamma: float = Field(5.0, gt=0.0, description="SNR above which the weight stops growing (paper: 5)")
 
     def weight_reference(self, snr: float, parameterization: str) -> float:

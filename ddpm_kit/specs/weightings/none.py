@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 from ddpm_kit.registry import WeightingSpec
-from ddpm_kit.specs.weightings.base import IMPL_MODULE, check_parameterization
+from ddpm_kit.specs.weightings.base import check_parameterization
 
 
 class NoWeighting(WeightingSpec):
@@ -15,7 +15,6 @@ class NoWeighting(WeightingSpec):
     """
 
     name: Literal["none"] = "none"
-    impl: ClassVar[str] = f"{IMPL_MODULE}:no_weighting"
 
     def weight_reference(self, snr: float, parameterization: str) -> float:
         check_parameterization(parameterization)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from ddpm_kit.registry import WeightingSpec
-from ddpm_kit.specs.weightings.base import IMPL_MODULE, check_parameterization
+from ddpm_kit.specs.weightings.base import check_parameterization
 
 
 class P2Weighting(WeightingSpec):
@@ -21,7 +21,6 @@ class P2Weighting(WeightingSpec):
     """
 
     name: Literal["p2"] = "p2"
-    impl: ClassVar[str] = f"{IMPL_MODULE}:p2_weighting"
     gamma: float = Field(1.0, ge=0.0, le=4.0, description="strength of the down-weighting (paper: 0.5 or 1)")
     k: float = Field(1.0, gt=0.0, description="offset keeping the weight finite at snr = 0 (paper: 1)")
 

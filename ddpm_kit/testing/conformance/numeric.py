@@ -27,7 +27,7 @@ def schedule_family(spec_cls: Any, ctx: Context) -> list[str]:
     """``check_schedule_family`` (hypothesis over the fields' constraints) with ctx.max_examples examples."""
     from hypothesis.errors import Unsatisfiable
 
-    from ddpm_kit.testing.schedules import check_schedule_family
+    from ddpm_kit.testing.schedule_family import check_schedule_family
 
     try:
         check_schedule_family(spec_cls, max_examples=ctx.max_examples)
@@ -117,36 +117,37 @@ SNRS = (0.0, 1e-12, 1e-3, 0.5, 1.0, 5.0, 1e3, 1e12, math.inf)
 
 
 def weighting_limits(spec: Any, ctx: Context) -> list[str]:
-    """For every declared parameterization: a finite weight >= 0 per sample at SNR 0, ..., inf (float32, float64)."""
-    weight, problems = spec.load_impl()(spec), []
+    """For every declared parameterization: ``weight_reference`` is a finite float >= 0 at SNR 0, ..., inf."""
+    problems = []
     for parameterization in spec.parameterizations:
-        for dtype in (torch.float32, torch.float64):
-            snr = torch.tensor(SNRS, dtype=dtype)
-            value = weight(snr, parameterization)
-            if not isinstance(value, torch.Tensor) or value.shape != snr.shape:
-                problems.append(f"{parameterization}: expected shape {tuple(snr.shape)}")
-                continue
-            bad = [s for s, w in zip(SNRS, value.tolist()) if not (math.isfinite(w) and w >= 0)]
-            if bad:
-                problems.append(f"{parameterization} ({dtype}): weight not finite and >= 0 at snr={bad}")
+        values = [spec.weight_reference(snr, parameterization) for snr in SNRS]
+        bad = [s for s, w in zip(SNRS, values) if not (isinstance(w, (int, float)) and math.isfinite(w) and w >= 0)]
+        if bad:
+            problems.append(f"{parameterization}: weight not a finite float >= 0 at snr={bad}")
     return problems
 
 
-def weighting_reference(spec: Any, ctx: Context) -> list[str]:
-    """The torch weights equal the pure-Python ``weight_reference`` (rel 1e-9 in float64)."""
-    weight, problems = spec.load_impl()(spec), []
-    for parameterization in spec.parameterizations:
-        values = weight(torch.tensor(SNRS, dtype=torch.float64), parameterization).tolist()
-        for snr, value in zip(SNRS, values):
-            expected = spec.weight_reference(snr, parameterization)
-            if not close(value, expected, 1e-9, 1e-300):
-                problems.append(f"{parameterization} at snr={snr}: torch {value!r}, weight_reference {expected!r}")
+def weighting_table(spec: Any, ctx: Context) -> list[str]:
+    """The [T] table a model builds (``weight_table``) on a CompVis schedule and a zero-terminal-SNR one."""
+    from ddpm_kit.components.schedules import make_betas
+    from ddpm_kit.components.weightings import weight_table
+    from ddpm_kit.diffusion.buffers import schedule_buffers
+    from ddpm_kit.specs.schedules.linear import LinearSchedule
+
+    problems = []
+    for zero_terminal_snr in (False, True):
+        alphas_cumprod = schedule_buffers(make_betas(LinearSchedule(zero_terminal_snr=zero_terminal_snr), 1000))[
+            "alphas_cumprod"]
+        for parameterization in spec.parameterizations:
+            table = weight_table(spec, alphas_cumprod, parameterization)
+            if table.shape != (1000,):
+                problems.append(f"{parameterization}: table of shape {tuple(table.shape)}, expected (1000,)")
     return problems
 
 
 WEIGHTING = (
     Property("finite at SNR 0 and inf", weighting_limits),
-    Property("torch agrees with weight_reference", weighting_reference),
+    Property("builds a model's weight table", weighting_table),
 )
 
 

@@ -87,7 +87,9 @@ def config_round_trip(spec: Spec, ctx: Context) -> list[str]:
 
 
 def implementation_imports(spec: Spec, ctx: Context) -> list[str]:
-    """``impl`` names an importable callable."""
+    """``impl`` names an importable callable (a spec of a kind that needs none may leave it empty)."""
+    if not spec.impl and not spec.needs_impl:
+        raise Skip(f"no implementation: the {spec.kind} spec computes its formula itself")
     return [] if callable(spec.load_impl()) else [f"{spec.impl} is not callable"]
 
 

@@ -1,4 +1,4 @@
-"""extras.soft_min_snr: the harmonic soft minimum, parameterization consistency, limits, torch parity."""
+"""extras.soft_min_snr: the harmonic soft minimum, parameterization consistency, limits, the weight table."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ddpm_kit.components.weightings import weight_table
+from ddpm_kit.registry.kinds import snr_from_alpha_bar
 from ddpm_kit.specs.weightings.min_snr import MinSNRWeighting
 from ddpm_kit_extras.weightings import SoftMinSNRWeighting
 
@@ -41,9 +43,9 @@ def test_limits():
 
 
 @pytest.mark.parametrize("parameterization", ["eps", "x0", "v"])
-def test_torch_matches_the_reference(parameterization):
+def test_a_models_weight_table_is_the_formula(parameterization):
     spec = SoftMinSNRWeighting(gamma=5.0)
-    snr = torch.tensor([0.0, 1e-6, 0.3, 5.0, 70.0, 1e9, math.inf], dtype=torch.float64)
-    weights = spec.load_impl()(spec)(snr, parameterization)
-    expected = torch.tensor([spec.weight_reference(s, parameterization) for s in snr.tolist()], dtype=torch.float64)
-    torch.testing.assert_close(weights, expected, rtol=1e-12, atol=0)
+    alphas_cumprod = torch.tensor([1.0, 0.9, 0.5, 1e-3, 0.0])  # SNR inf, 9, 1, ~1e-3, 0
+    table = weight_table(spec, alphas_cumprod, parameterization)
+    expected = [spec.weight_reference(snr_from_alpha_bar(a), parameterization) for a in alphas_cumprod.tolist()]
+    assert table.tolist() == expected

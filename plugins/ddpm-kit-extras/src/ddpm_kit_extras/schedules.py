@@ -8,20 +8,18 @@ clipped to [logsnr_min, logsnr_max], and discretised for a T-step DDPM as
 
 so the last step sits at t = 1, where both curves reach their lowest SNR. The betas are computed in
 log space, beta_i = -expm1(log sigmoid(lambda_i) - log sigmoid(lambda_{i-1})), which keeps tiny
-first betas accurate. ``reference_betas`` is this formula in pure Python; the torch float64
-implementation (``ddpm_kit_extras.impl.schedules``) evaluates the same operations.
+first betas accurate. ``reference_betas`` is this formula in pure Python, and it is all a schedule needs:
+ddpm-kit registers the model's betas from it (no torch twin, no ``impl``).
 """
 
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
 from ddpm_kit.specs.schedules.base import RescalableScheduleSpec
-
-_IMPL = "ddpm_kit_extras.impl.schedules"
 
 
 # ----------------------------------------------------------------------------------------- pure-Python math
@@ -124,7 +122,6 @@ class LaplaceSchedule(LogSNRScheduleSpec):
     """
 
     name: Literal["extras.laplace"] = "extras.laplace"
-    impl: ClassVar[str] = f"{_IMPL}:laplace_betas"
     mu: float = Field(0.0, ge=-10.0, le=10.0, description="location of the log-SNR distribution (paper: 0)")
     b: float = Field(0.5, gt=0.0, le=4.0, description="scale of the log-SNR distribution (paper: 0.5)")
 
@@ -144,7 +141,6 @@ class ShiftedCosineSchedule(LogSNRScheduleSpec):
     """
 
     name: Literal["extras.shifted_cosine"] = "extras.shifted_cosine"
-    impl: ClassVar[str] = f"{_IMPL}:shifted_cosine_betas"
     resolution: int = Field(64, ge=1, le=16384, description="side of the images being trained on")
     base_resolution: int = Field(64, ge=1, le=16384, description="side at which the schedule is the plain cosine")
     # The clip applies before the shift; the shifted curve spans [logsnr_min + shift, logsnr_max + shift].

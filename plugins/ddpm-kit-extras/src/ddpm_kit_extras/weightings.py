@@ -1,4 +1,4 @@
-"""Soft-min-SNR loss weighting (torch-free spec).
+"""Soft-min-SNR loss weighting (torch-free spec; ``weight_reference`` is the weighting: ddpm-kit tabulates it).
 
 The weight multiplies the per-sample loss of the model's parameterization; it is written so that all
 three parameterizations optimise the same x0-space objective (see ``ddpm_kit.specs.weightings``):
@@ -8,11 +8,11 @@ three parameterizations optimise the same x0-space objective (see ``ddpm_kit.spe
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from ddpm_kit.registry import WeightingSpec
+from ddpm_kit.registry import WeightingSpec, check_parameterization
 
 
 def soft_min(snr: float, gamma: float) -> float:
@@ -34,13 +34,11 @@ class SoftMinSNRWeighting(WeightingSpec):
     """
 
     name: Literal["extras.soft_min_snr"] = "extras.soft_min_snr"
-    impl: ClassVar[str] = "ddpm_kit_extras.impl.weightings:soft_min_snr_weighting"
     gamma: float = Field(5.0, gt=0.0, le=1e4, description="SNR scale of the soft minimum (min_snr's gamma; 4 = "
                                                           "sigma_data 0.5)")
 
     def weight_reference(self, snr: float, parameterization: str) -> float:
-        if parameterization not in ("eps", "x0", "v"):
-            raise ValueError(f"unknown parameterization {parameterization!r} (known: eps, x0, v)")
+        check_parameterization(parameterization)
         if snr < 0 or math.isnan(snr):
             raise ValueError(f"snr must be >= 0, got {snr}")
         if parameterization == "eps":

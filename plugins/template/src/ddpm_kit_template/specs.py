@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -18,11 +18,12 @@ class ConstantBetaSchedule(ScheduleSpec):
     """
 
     name: Literal["template.constant_beta"] = "template.constant_beta"
-    impl: ClassVar[str] = "ddpm_kit_template.impl:constant_betas"
     beta: float = Field(0.01, ge=1e-5, le=0.5, description="the beta of every step")
 
     def reference_betas(self, timesteps: int) -> list[float]:
-        """Pure-Python float64 betas: what validation and the conformance suite compare the torch ones with."""
+        """The formula, in pure-Python float64: what validation checks and a model registers (a schedule is this
+        one class; only a schedule that must match an upstream's torch arithmetic bit for bit adds a torch twin,
+        ``impl``)."""
         return [self.beta] * timesteps
 
     def check(self, timesteps: int) -> list[str]:

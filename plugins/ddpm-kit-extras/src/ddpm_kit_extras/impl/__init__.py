@@ -1,1 +1,1 @@
-"""Torch implementations of the extras components (imported lazily through each spec's ``impl``)."""
+"""Torch implementation of the extras EMA (imported lazily through its spec's ``impl``)."""
