@@ -1,4 +1,4 @@
-"""``ddpm-kit sample CKPT [--n 64] [--sampler ddim --steps 50 --eta 0] [--guidance 3 --label 7] [--seed 0] ...``.
+"""``ddpm-kit sample CKPT [--n 64] [--sampler ddim --steps 50 --eta 0] [--guidance 3 --label 7] [--cond C.npz] [--seed 0] ...``.
 
 Exit codes: 0 written, 1 a checkpoint or option that cannot be used (corrupt, mismatching, unsupported),
 2 a checkpoint path that does not exist or a malformed option.
@@ -113,7 +113,8 @@ def write_png(samples: Any, path: Path, title: str) -> str:
 @app.command()
 def sample(
     checkpoint: Path = typer.Argument(..., help=CKPT_HELP),
-    n: int = typer.Option(64, "--n", min=1, help="number of samples"),
+    n: Optional[int] = typer.Option(None, "--n", min=1, help="number of samples (default: 64, or one per "
+                                                            "condition of --cond)"),
     sampler: Optional[str] = typer.Option(None, "--sampler", help="ddpm, ddim, plms, dpmpp_2m or a plugin's (default: "
                                                                   "the checkpoint's model.sampler)"),
     steps: Optional[int] = typer.Option(None, "--steps", help="sampler steps (ddim, plms, dpmpp_2m)"),
@@ -122,6 +123,8 @@ def sample(
                                                                      "(label-conditioned models)"),
     label: Optional[int] = typer.Option(None, "--label", help="class label of every sample (label-conditioned "
                                                               "models; default: random labels from --seed)"),
+    cond: Optional[Path] = typer.Option(None, "--cond", help=".npz of the conditions of a concat / cross-attention "
+                                                            "model: one [N, ...] array per model.condition_keys key"),
     seed: int = typer.Option(0, "--seed", min=0, help="seed of the noise (and of random labels)"),
     out: Path = typer.Option(Path("samples.png"), "--out", help="PNG: image grid, or scatter plot for vector data"),
     npz: Optional[Path] = typer.Option(None, "--npz", help="also save the samples (and labels) as .npz"),
@@ -160,6 +163,9 @@ def sample(
         raise UserError(str(exc)) from None
     except ConfigError as exc:
         raise UserError(f"{exc.source}: {one_paragraph(exc)}") from None
+    from ddpm_kit.cli.sample_conditions import condition_inputs
+
+    cond_inputs, n = condition_inputs(module, cond, n)
     labels = check_conditions(module, label, guidance, n)
     check_memory(module, n, batch_size)
     if ema is None and module.sampling_weights == "raw":
@@ -172,7 +178,7 @@ def sample(
     progress = CallbackProgress("network evaluations")
     try:
         samples, labels = generate(module, n, sampler=spec, seed=seed, batch_size=batch_size, labels=labels,
-                                   guidance_scale=guidance, progress=progress)
+                                   guidance_scale=guidance, progress=progress, conditions=cond_inputs)
     except torch.cuda.OutOfMemoryError:
         raise UserError(f"out of device memory at a network batch of {batch_size or n}: use a smaller "
                         f"--batch-size") from None
@@ -209,15 +215,16 @@ def check_conditions(module: Any, label: int | None, guidance: float | None, n: 
 
     from ddpm_kit.generation import label_conditioned
 
-    if module.conditioning_key is not None and not label_conditioned(module):
+    if module.conditioning_key is not None and not label_conditioned(module) and module.cfg.condition_keys.labels:
         raise UserError(f"the model is conditioned on {sorted(module.cfg.condition_keys.used())} "
-                        f"(conditioning_key {module.conditioning_key!r}); ddpm-kit sample can only supply class "
-                        f"labels (conditioning_key 'adm')")
+                        f"(conditioning_key {module.conditioning_key!r}); ddpm-kit sample supplies class labels "
+                        f"(conditioning_key 'adm') or --cond inputs (concat, crossattn), not both")
     if not label_conditioned(module):
         for option, value in (("--label", label), ("--guidance", guidance)):
             if value is not None:
                 raise UserError(f"{option} needs a label-conditioned model (conditioning_key 'adm' with "
-                                f"num_classes); this model is unconditional")
+                                f"num_classes); this model is "
+                                + ("unconditional" if module.conditioning_key is None else "not"))
         return None
     num_classes = module.cfg.unet_config.num_classes
     if not isinstance(num_classes, int):
