@@ -168,7 +168,9 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     """
     import pytorch_lightning as pl
 
-    from ddpm_kit.training.startup import check_devices, check_items_fit, check_labels_fit, check_trainer_settings
+    from ddpm_kit.training.startup import (
+        check_conditions_fit, check_devices, check_items_fit, check_labels_fit, check_trainer_settings,
+    )
 
     check_devices(run.trainer)
     check_trainer_settings(trainer_kwargs(run))
@@ -186,6 +188,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     splits = run.data.load_impl()(run.data)  # the data source is opened and checked before anything is written
     check_labels_fit(run, splits)
     check_items_fit(run, splits)
+    check_conditions_fit(run, splits)
     prepare_out_dir(out_dir)
     if launch_rank() != 0:
         return _fit(run, out_dir, splits, last if resumable else None, start_step, callbacks)

@@ -49,8 +49,12 @@ def folder_id(root: Path) -> str:
     return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
 
 
-def writable_dir(cache_dir: Path, source: str = "image_folder") -> Path:
-    """``cache_dir``, created and proven writable; else an error naming it and the ``source`` (no silent fallback)."""
+CACHE_HINT = "or data.cache: false to decode the files on every access"
+
+
+def writable_dir(cache_dir: Path, source: str = "image_folder", hint: str = CACHE_HINT) -> Path:
+    """``cache_dir``, created and proven writable; else an error naming it and the ``source`` (no silent fallback),
+    ending with ``hint`` (another way out than a writable data.cache_dir)."""
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=cache_dir, prefix=".write-test-"):
@@ -58,7 +62,7 @@ def writable_dir(cache_dir: Path, source: str = "image_folder") -> Path:
     except OSError as exc:
         raise DataSourceError(
             f"{source}: the cache folder {cache_dir} is not writable ({exc.strerror or exc}). Set "
-            f"data.cache_dir to a writable folder, or data.cache: false to decode the files on every access."
+            f"data.cache_dir to a writable folder, {hint}."
         ) from None
     return cache_dir
 
