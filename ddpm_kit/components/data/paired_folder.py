@@ -137,8 +137,8 @@ def build_paired_folder(spec: PairedFolderSpec) -> DataSplits:
             if size != (side, side):
                 raise size_problem(path, size, side)
     image_spec, condition_spec = side_specs(spec)
+    condition_cache = _cache(condition_spec, condition_root, condition_files, decode_condition)  # sizes first
     image_cache = _cache(image_spec, image_root, image_files, decode)
-    condition_cache = _cache(condition_spec, condition_root, condition_files, decode_condition)
     full = PairedDataset(ImageFolderDataset(image_spec, image_files, None, None, image_cache),
                          ConditionDataset(condition_spec, condition_files, None, None, condition_cache))
     train, val = split_indices(len(full), spec.val_fraction, spec.split_seed)
