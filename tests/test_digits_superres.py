@@ -77,7 +77,8 @@ def train_sample_evaluate(cli, script, data_dir: Path, out: Path, steps: int, n:
 
 def test_the_documented_commands_run_end_to_end(cli, script, data_dir, tmp_path):
     scores = train_sample_evaluate(cli, script, data_dir, tmp_path, steps=4, n=8,
-                                   extra=("data.batch_size=16", "model.sampler.steps=4", "model.scheduler_config=constant", "data.val_fraction=0.0",
+                                   extra=("data.batch_size=16", "model.sampler.steps=4",
+                                          "model.scheduler_config=constant", "data.val_fraction=0.0",
                                           "model.monitor=train/loss", "output.image_every_n_steps=4"))
     assert scores["count"] == 8 and np.isfinite([scores["psnr_model"], scores["psnr_bicubic"]]).all()
 

@@ -1,4 +1,5 @@
-"""``ddpm-kit sample CKPT [--n 64] [--sampler ddim --steps 50 --eta 0] [--guidance 3 --label 7] [--cond C.npz] [--seed 0] ...``.
+"""``ddpm-kit sample CKPT [--n 64] [--sampler ddim --steps 50 --eta 0] [--guidance 3 --label 7] [--seed 0] ...``
+(``--cond C.npz`` for concat / cross-attention models).
 
 Exit codes: 0 written, 1 a checkpoint or option that cannot be used (corrupt, mismatching, unsupported),
 2 a checkpoint path that does not exist or a malformed option.

@@ -136,7 +136,8 @@ def extra_values(spec: NpzSpec, batch_key: str, values: np.ndarray) -> np.ndarra
                                              "value_range": extra.value_range})
         return to_unit_range(as_samples, to_channels_first(as_samples, values)[0])
     if not (np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_):
-        raise _fail(spec, f"extra_keys {batch_key!r}: array {extra.array!r} has dtype {values.dtype}; expected numbers.")
+        raise _fail(spec, f"extra_keys {batch_key!r}: array {extra.array!r} has dtype {values.dtype}; expected "
+                          "numbers.")
     out = values.astype(np.float32)
     bad = int((~np.isfinite(out)).sum())
     if bad:
