@@ -1,7 +1,7 @@
 """examples/digits_superres: the paired folder it writes, and super-resolution samples against bicubic upsampling.
 
-The fast test runs the documented commands end to end with a few steps; the slow one trains long enough that
-the samples must beat bicubic upsampling of the 4x4 inputs in PSNR on held-out digits.
+The fast test runs the documented commands end to end with a few steps; the slow one trains the example as it
+is, and its samples must beat bicubic upsampling of the 4x4 inputs in PSNR on the held-out digits.
 """
 
 from __future__ import annotations
@@ -60,10 +60,11 @@ def test_psnr_of_the_targets_themselves_is_the_ceiling(script, data_dir):
     assert abs(blurred["psnr_model"] - blurred["psnr_bicubic"]) < 0.2  # rounding to uint8 only
 
 
-def train_sample_evaluate(cli, script, data_dir: Path, out: Path, steps: int, n: int, extra: tuple = ()) -> dict:
+def train_sample_evaluate(cli, script, data_dir: Path, out: Path, n: int, extra: tuple = ()) -> dict:
+    """``ddpm-kit train`` of the example (its paths moved to ``data_dir``, ``extra`` overrides), ``ddpm-kit sample
+    --cond`` of the first ``n`` held-out digits, and the PSNRs of the samples and of bicubic upsampling."""
     sets = [f"data.path={data_dir / 'train' / 'high'}", f"data.condition_path={data_dir / 'train' / 'low'}",
-            f"data.cache_dir={out / 'cache'}", f"trainer.max_steps={steps}",
-            *(extra or (f"model.scheduler_config.total_steps={steps}",))]
+            f"data.cache_dir={out / 'cache'}", *extra]
     code, output, err = cli("train", EXAMPLE, "--out", out / "run", *[a for s in sets for a in ("--set", s)])
     assert code == 0, (output[-2000:], err[-2000:])
     samples = out / "samples.npz"
@@ -76,8 +77,8 @@ def train_sample_evaluate(cli, script, data_dir: Path, out: Path, steps: int, n:
 
 
 def test_the_documented_commands_run_end_to_end(cli, script, data_dir, tmp_path):
-    scores = train_sample_evaluate(cli, script, data_dir, tmp_path, steps=4, n=8,
-                                   extra=("data.batch_size=16", "model.sampler.steps=4",
+    scores = train_sample_evaluate(cli, script, data_dir, tmp_path, n=8,
+                                   extra=("trainer.max_steps=4", "data.batch_size=16", "model.sampler.steps=4",
                                           "model.scheduler_config=constant", "data.val_fraction=0.0",
                                           "model.monitor=train/loss", "output.image_every_n_steps=4"))
     assert scores["count"] == 8 and np.isfinite([scores["psnr_model"], scores["psnr_bicubic"]]).all()
@@ -85,8 +86,8 @@ def test_the_documented_commands_run_end_to_end(cli, script, data_dir, tmp_path)
 
 @pytest.mark.slow
 def test_samples_beat_bicubic_upsampling_on_held_out_digits(cli, script, data_dir, tmp_path):
-    """600 steps of the example (1500 in the README's run): measured 2 dB+ above bicubic."""
-    scores = train_sample_evaluate(cli, script, data_dir, tmp_path, steps=600, n=script.HELD_OUT)
+    """The example as it is (1,500 steps; ~13 min on a shared 2-core CPU): measured 21.1 dB against 13.5 dB."""
+    scores = train_sample_evaluate(cli, script, data_dir, tmp_path, n=script.HELD_OUT)
     (tmp_path / "scores.json").write_text(json.dumps(scores))
     assert scores["psnr_model"] > scores["psnr_bicubic"] + 2.0, scores
     assert scores["share_better"] > 0.8, scores
