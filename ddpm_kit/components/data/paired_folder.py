@@ -7,6 +7,7 @@ condition's size is checked before training starts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,9 @@ def side_specs(spec: PairedFolderSpec) -> tuple[ImageFolderSpec, ImageFolderSpec
     return images, conditions
 
 
-def _cache(spec: ImageFolderSpec, root: Path, files: list[Path], decoder) -> Path | None:
+def _cache(spec: ImageFolderSpec, root: Path, files: list[Path],
+           decoder: Callable[[Path, str, int], np.ndarray]) -> Path | None:
+    """The decoded cache of one folder's paired files (None with ``cache: false``)."""
     if not spec.cache:
         return None
     mode = "L" if spec.channels == 1 else "RGB"
