@@ -15,6 +15,7 @@ STAMP      := $(VENV)/.ddpm-kit-setup
 # optional extras listed here are installed too, so that its tests run (not skip) in CI.
 PLUGINS    := $(filter-out plugins/template/%,$(wildcard plugins/*/pyproject.toml))
 EXTRAS_ddpm-kit-diffusers := [diffusers]
+EXTRAS_ddpm-kit-hf := [datasets]
 plugin_req = '$(patsubst %/,%,$(dir $(1)))$(EXTRAS_$(notdir $(patsubst %/,%,$(dir $(1)))))'
 
 .PHONY: setup train test test-slow bench clean

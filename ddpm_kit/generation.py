@@ -93,7 +93,8 @@ class NonFiniteSamples(ValueError):
 @torch.no_grad()
 def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_size: int | None = None,
              labels: Tensor | None = None, guidance_scale: float | None = None,
-             progress: ProgressCallback | None = None, edit: Edit | None = None) -> tuple[Tensor, Tensor | None]:
+             progress: ProgressCallback | None = None, edit: Edit | None = None,
+             conditions: dict[str, Tensor] | None = None) -> tuple[Tensor, Tensor | None]:
     """(samples [n, ...] on the CPU, class labels [n] or None), reproducible from ``seed``; ``progress(done,
     total)`` is called after each network evaluation of a batch (total = sampler steps x batches).
 
@@ -103,7 +104,9 @@ def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_s
     and batch split up to the last bits of the network's float arithmetic (a CPU matmul rounds differently
     for different batch sizes: ~1e-7). Labels, when the model is label-conditioned and none are given, are
     drawn from a separate stream of ``seed``. ``edit`` (images [n, ...] and a strength and/or mask) turns
-    sampling into SDEdit / inpainting of those images with the same noise streams.
+    sampling into SDEdit / inpainting of those images with the same noise streams. ``conditions`` maps the
+    model's condition batch keys (``condition_keys``: a concat image, a cross-attention context) to tensors
+    [n, ...], sample i conditioned on item i, as a batch of the training data holds them.
     """
 
     spec = sampler if sampler is not None else module.cfg.sampler
@@ -111,9 +114,12 @@ def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_s
         labels = sampling.default_labels(module, n, torch.Generator().manual_seed(derived_seed(seed, "labels")))
     network = _Evaluations(progress, spec.num_steps(module.num_timesteps))
     generator = PerSampleNoise(seed, n)
+    for key, value in (conditions or {}).items():
+        if len(value) != n:
+            raise ValueError(f"condition {key!r} holds {len(value)} items for {n} samples")
     samples, _ = sampling.sample(module, n, sampler=spec.load_impl()(spec), generator=generator, labels=labels,
                                  guidance_scale=guidance_scale, use_ema=False, chunk=batch_size or n,
-                                 monitor=network, edit=edit)
+                                 monitor=network, edit=edit, batch=conditions)
     samples = samples.detach().float().cpu()
     bad = int((~torch.isfinite(samples)).sum())
     if bad:

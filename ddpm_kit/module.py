@@ -233,7 +233,7 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         terms = self.batch_losses(batch)
         self._generator = None
         if not torch.isfinite(terms.loss):
-            values = {k: float(v) for k, v in terms.log.items()}
+            values = {k: float(v.detach()) for k, v in terms.log.items()}
             if self.settings.stop_on_nonfinite_loss:
                 raise NonFiniteLoss(int(self.global_step), values)
             log.warning("non-finite loss at step %d (%s): step skipped", self.global_step, values)

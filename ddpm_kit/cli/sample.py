@@ -1,4 +1,5 @@
-"""``ddpm-kit sample CKPT [--n 64] [--sampler ddim --steps 50 --eta 0] [--guidance 3 --label 7] [--seed 0] ...``.
+"""``ddpm-kit sample CKPT [--n 64] [--sampler ddim --steps 50 --eta 0] [--guidance 3 --label 7] [--seed 0] ...``
+(``--cond C.npz`` for concat / cross-attention models).
 
 Exit codes: 0 written, 1 a checkpoint or option that cannot be used (corrupt, mismatching, unsupported),
 2 a checkpoint path that does not exist or a malformed option.
@@ -128,7 +129,8 @@ def write_png(samples: Any, path: Path, title: str) -> str:
 @app.command()
 def sample(
     checkpoint: Path = typer.Argument(..., help=CKPT_HELP),
-    n: int = typer.Option(64, "--n", min=1, help="number of samples"),
+    n: Optional[int] = typer.Option(None, "--n", min=1, help="number of samples (default: 64, or one per "
+                                                            "condition of --cond)"),
     sampler: Optional[str] = typer.Option(None, "--sampler", help="ddpm, ddim, plms, dpmpp_2m, euler, euler_ancestral, "
                                                                   "heun, dpmpp_2s_ancestral, dpmpp_2m_sde, "
                                                                   "dpmpp_3m_sde, unipc or a plugin's (default: the "
@@ -143,6 +145,8 @@ def sample(
                                                                      "(label-conditioned models)"),
     label: Optional[int] = typer.Option(None, "--label", help="class label of every sample (label-conditioned "
                                                               "models; default: random labels from --seed)"),
+    cond: Optional[Path] = typer.Option(None, "--cond", help=".npz of the conditions of a concat / cross-attention "
+                                                            "model: one [N, ...] array per model.condition_keys key"),
     seed: int = typer.Option(0, "--seed", min=0, help="seed of the noise (and of random labels)"),
     out: Path = typer.Option(Path("samples.png"), "--out", help="PNG: image grid, or scatter plot for vector data"),
     npz: Optional[Path] = typer.Option(None, "--npz", help="also save the samples (and labels) as .npz"),
@@ -174,6 +178,9 @@ def sample(
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     module, spec = load_model_and_sampler(checkpoint, expect, ema, sampler, steps=steps, eta=eta, spacing=spacing,
                                           options=options)
+    from ddpm_kit.cli.sample_conditions import condition_inputs
+
+    cond_inputs, n = condition_inputs(module, cond, n)
     labels = check_conditions(module, label, guidance, n)
     check_memory(module, n, batch_size)
     from ddpm_kit.cli.edit_inputs import edit_from_options
@@ -186,7 +193,7 @@ def sample(
     typer.echo(f"sampling {n} from {checkpoint} ({module.sampling_weights} weights) with {spec.name} "
                f"({spec.num_steps(module.num_timesteps)} steps), seed {seed}")
     samples, labels = draw(module, checkpoint, n, spec, seed=seed, batch_size=batch_size, labels=labels,
-                           guidance=guidance, edit=edit)
+                           guidance=guidance, edit=edit, conditions=cond_inputs)
     write_outputs(samples, labels, out, npz, f"{spec.name}, seed {seed}")
 
 
@@ -214,7 +221,7 @@ def load_model_and_sampler(checkpoint: Path, expect: dict[str, Any], ema: bool |
 
 
 def draw(module: Any, checkpoint: Path, n: int, spec: Any, *, seed: int, batch_size: int | None, labels: Any,
-         guidance: float | None, edit: Any = None) -> tuple[Any, Any]:
+         guidance: float | None, edit: Any = None, conditions: Any = None) -> tuple[Any, Any]:
     """(samples, labels) from ``generate`` with a progress display (``edit``: SDEdit / inpainting); UserError when
     the device runs out of memory, the sampler cannot edit or the samples are not finite (nothing is written)."""
     import torch
@@ -226,7 +233,7 @@ def draw(module: Any, checkpoint: Path, n: int, spec: Any, *, seed: int, batch_s
     progress = CallbackProgress("network evaluations")
     try:
         return generate(module, n, sampler=spec, seed=seed, batch_size=batch_size, labels=labels,
-                        guidance_scale=guidance, progress=progress, edit=edit)
+                        guidance_scale=guidance, progress=progress, edit=edit, conditions=conditions)
     except torch.cuda.OutOfMemoryError:
         raise UserError(f"out of device memory at a network batch of {batch_size or n}: use a smaller "
                         f"--batch-size") from None
@@ -264,15 +271,16 @@ def check_conditions(module: Any, label: int | None, guidance: float | None, n: 
 
     from ddpm_kit.generation import label_conditioned
 
-    if module.conditioning_key is not None and not label_conditioned(module):
+    if module.conditioning_key is not None and not label_conditioned(module) and module.cfg.condition_keys.labels:
         raise UserError(f"the model is conditioned on {sorted(module.cfg.condition_keys.used())} "
-                        f"(conditioning_key {module.conditioning_key!r}); ddpm-kit sample can only supply class "
-                        f"labels (conditioning_key 'adm')")
+                        f"(conditioning_key {module.conditioning_key!r}); ddpm-kit sample supplies class labels "
+                        f"(conditioning_key 'adm') or --cond inputs (concat, crossattn), not both")
     if not label_conditioned(module):
         for option, value in (("--label", label), ("--guidance", guidance)):
             if value is not None:
                 raise UserError(f"{option} needs a label-conditioned model (conditioning_key 'adm' with "
-                                f"num_classes); this model is unconditional")
+                                f"num_classes); this model is "
+                                + ("unconditional" if module.conditioning_key is None else "not"))
         return None
     num_classes = module.cfg.unet_config.num_classes
     if not isinstance(num_classes, int):

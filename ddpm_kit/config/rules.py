@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ddpm_kit.config import budget, run_rules
+from ddpm_kit.config.condition_rules import check_concat_condition
 from ddpm_kit.config.errors import Issues
 from ddpm_kit.config.eval_rules import check_eval, check_sampler
 from ddpm_kit.config.evaluation import logged_keys
@@ -230,7 +231,7 @@ def check_run(run: RunConfig, issues: Issues) -> None:
         if problem:
             issues.error(f"require_plugins[{index}]", problem, value=requirement)
     for check in (run_rules.check_trainer, run_rules.check_data, run_rules.check_ema, run_rules.check_learning_rate,
-                  budget.check_budget):
+                  budget.check_budget, check_concat_condition):
         check(run, issues)
 
 

@@ -176,6 +176,11 @@ class DataSpec(Spec):
         """Batch keys this source yields."""
         return ("image",)
 
+    def key_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Shape of one item of each batch key whose shape is known without reading data (e.g. a concat
+        condition's [C, H, W], which validation checks against the backbone's in_channels); may be partial."""
+        return {}
+
 
 class LRScheduleSpec(Spec):
     """A learning-rate multiplier as a function of the optimizer step (LambdaLR)."""

@@ -169,7 +169,8 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     import pytorch_lightning as pl
 
     from ddpm_kit.training.startup import (
-        check_devices, check_extractor_loads, check_items_fit, check_labels_fit, check_trainer_settings,
+        check_conditions_fit, check_devices, check_extractor_loads, check_items_fit, check_labels_fit,
+        check_trainer_settings,
     )
 
     check_devices(run.trainer)
@@ -188,6 +189,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     splits = run.data.load_impl()(run.data)  # the data source is opened and checked before anything is written
     check_labels_fit(run, splits)
     check_items_fit(run, splits)
+    check_conditions_fit(run, splits)
     check_extractor_loads(run)
     prepare_out_dir(out_dir)
     if launch_rank() != 0:

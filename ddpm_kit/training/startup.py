@@ -89,3 +89,32 @@ def check_extractor_loads(run: RunConfig) -> None:
         return
     spec = run.eval.extractor
     spec.load_impl()(spec)
+
+
+def check_conditions_fit(run: RunConfig, splits: Any) -> None:
+    """DataSourceError when a concat condition, once read, does not stack with the samples: it must be [C_c, H, W]
+    with the samples' H, W and in_channels = channels (+ 2 coordinates) + C_c (validation checks the sources
+    that declare the shape, ``key_shapes``; an npz's ``extra_keys`` are known only here)."""
+    from ddpm_kit.components.data.base import DataSourceError
+    from ddpm_kit.specs.conditioning import conditioning_slots
+
+    model = run.model
+    key = model.condition_keys.concat
+    if key is None or not conditioning_slots(model.conditioning_key).c_concat or len(splits.train) == 0:
+        return
+    item = splits.train[0].get(key)
+    if item is None:
+        raise DataSourceError(f"{run.data.name} data: its items have no key {key!r} (model.condition_keys.concat); "
+                              f"they hold {sorted(splits.train[0])}")
+    shape = tuple(item.shape)
+    in_channels = model.unet_config.data_channels()
+    extra = 2 if model.use_positional_encodings else 0
+    if len(shape) != 3 or shape[1:] != (model.image_size, model.image_size):
+        raise DataSourceError(f"{run.data.name} data: its {key!r} conditions have shape {list(shape)}; concat "
+                              f"conditioning stacks them on the channel axis of the {model.image_size}x"
+                              f"{model.image_size} samples, so they must be [C, {model.image_size}, "
+                              f"{model.image_size}]")
+    if in_channels is not None and in_channels != model.channels + extra + shape[0]:
+        raise DataSourceError(f"{run.data.name} data: its {key!r} conditions have {shape[0]} channels, so concat "
+                              f"conditioning feeds {model.channels + extra + shape[0]} channels, but "
+                              f"model.unet_config.in_channels is {in_channels}")

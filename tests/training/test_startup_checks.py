@@ -77,3 +77,28 @@ def test_trainer_settings_lightning_refuses_stop_before_anything_is_written(cli,
     assert code == 1, (output, err)
     assert "refused by Lightning" in err and "devices" in err and "Traceback" not in output + err
     assert not out.exists()
+
+
+def test_npz_concat_conditions_that_do_not_stack_stop_before_training(cli, tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    data_file = tmp_path / "d.npz"
+    np.savez(data_file, image=rng.uniform(0, 1, (40, 8, 8)).astype(np.float32),
+             low=rng.uniform(0, 1, (40, 4, 4)).astype(np.float32), wide=rng.uniform(0, 1, (40, 2, 8, 8)))
+    data = digits_config()
+    data["model"]["unet_config"]["in_channels"] = 2
+    data["model"].update({"conditioning_key": "concat", "condition_keys": {"concat": "lowres"}})
+    data["data"] = {"name": "npz", "path": str(data_file), "value_range": [0.0, 1.0], "batch_size": 8,
+                    "extra_keys": {"lowres": {"array": "low", "value_range": [0, 1]}}}
+    config = tmp_path / "run.yaml"
+    for extra, fragment in (({"array": "low", "value_range": [0, 1]}, "shape [1, 4, 4]"),
+                            ({"array": "wide", "value_range": [0, 1], "layout": "channels_first"},
+                             "2 channels, so concat conditioning feeds 3 channels")):
+        data["data"]["extra_keys"]["lowres"] = extra
+        config.write_text(yaml.safe_dump(data))
+        out = tmp_path / "run"
+        code, output, err = cli("train", config, "--out", out)
+        assert code == 1, (output, err)
+        assert fragment in err and "'lowres' conditions" in err and "Traceback" not in output + err
+        assert not out.exists()

@@ -49,16 +49,20 @@ def folder_id(root: Path) -> str:
     return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
 
 
-def writable_dir(cache_dir: Path) -> Path:
-    """``cache_dir``, created and proven writable; else an error naming it (no silent fallback)."""
+CACHE_HINT = "or data.cache: false to decode the files on every access"
+
+
+def writable_dir(cache_dir: Path, source: str = "image_folder", hint: str = CACHE_HINT) -> Path:
+    """``cache_dir``, created and proven writable; else an error naming it and the ``source`` (no silent fallback),
+    ending with ``hint`` (another way out than a writable data.cache_dir)."""
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=cache_dir, prefix=".write-test-"):
             pass
     except OSError as exc:
         raise DataSourceError(
-            f"image_folder: the cache folder {cache_dir} is not writable ({exc.strerror or exc}). Set "
-            f"data.cache_dir to a writable folder, or data.cache: false to decode the files on every access."
+            f"{source}: the cache folder {cache_dir} is not writable ({exc.strerror or exc}). Set "
+            f"data.cache_dir to a writable folder, {hint}."
         ) from None
     return cache_dir
 
@@ -85,15 +89,16 @@ def build_cache(target: Path, files: list[Path], shape: tuple[int, int, int],
 
 
 def cached_pixels(root: Path, files: list[Path], image_size: int, channels: int, cache_dir: Path | None,
-                  decode: Callable[[Path], np.ndarray]) -> Path:
-    """The path of the up-to-date cache of ``files`` (built when missing); ``decode`` gives [C, S, S] uint8."""
-    directory = writable_dir(cache_dir if cache_dir is not None else default_cache_dir())
+                  decode: Callable[[Path], np.ndarray], source: str = "image_folder") -> Path:
+    """The path of the up-to-date cache of ``files`` (built when missing); ``decode`` gives [C, S, S] uint8.
+    ``source`` names the data source in messages."""
+    directory = writable_dir(cache_dir if cache_dir is not None else default_cache_dir(), source)
     prefix = folder_id(root)
     target = directory / f"{prefix}-{cache_key(root, files, image_size, channels)}.npy"
     if target.exists():
-        log.info("image_folder: using the decoded cache %s", target)
+        log.info("%s: using the decoded cache %s", source, target)
         return target
-    log.info("image_folder: decoding %d images of %s into %s", len(files), root, target)
+    log.info("%s: decoding %d images of %s into %s", source, len(files), root, target)
     build_cache(target, files, (channels, image_size, image_size), decode)
     for stale in directory.glob(f"{prefix}-*.npy"):
         if stale != target:

@@ -34,21 +34,22 @@ def _unreadable(path: Path, exc: BaseException) -> DataSourceError:
     )
 
 
-def find_images(root: Path) -> list[Path]:
-    """Every .png/.jpg/.jpeg file below ``root`` (case-insensitive extension), sorted; errors when there are none."""
+def find_images(root: Path, source: str = "image_folder", field: str = "data.path") -> list[Path]:
+    """Every .png/.jpg/.jpeg file below ``root`` (case-insensitive extension), sorted; errors when there are none
+    (naming the data ``source`` and the config ``field`` that gave ``root``)."""
     if not root.exists():
         raise DataSourceError(
-            f"image_folder: the folder {root} does not exist. Check data.path (relative paths are resolved "
+            f"{source}: the folder {root} does not exist. Check {field} (relative paths are resolved "
             f"from the working directory {Path.cwd()})."
         )
     if not root.is_dir():
-        raise DataSourceError(f"image_folder: {root} is a file, not a folder; data.path must name a folder of images.")
+        raise DataSourceError(f"{source}: {root} is a file, not a folder; {field} must name a folder of images.")
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS)
     if not files:
         others = sum(1 for p in root.rglob("*") if p.is_file())
         raise DataSourceError(
-            f"image_folder: no {'/'.join(EXTENSIONS)} files found under {root} ({others} other file(s) there). "
-            f"Point data.path at the folder that holds the images (sub-folders are searched)."
+            f"{source}: no {'/'.join(EXTENSIONS)} files found under {root} ({others} other file(s) there). "
+            f"Point {field} at the folder that holds the images (sub-folders are searched)."
         )
     return files
 
@@ -64,8 +65,8 @@ def class_names(root: Path, files: list[Path]) -> list[str]:
     return sorted({f.relative_to(root).parts[0] for f in files})
 
 
-def check_header(path: Path) -> None:
-    """Open the header (cheap; no pixel decoding) and check the mode is 8-bit."""
+def check_header(path: Path) -> tuple[int, int]:
+    """Open the header (cheap; no pixel decoding), check the mode is 8-bit; the image's (width, height)."""
     from ddpm_kit.files import input_file_problem
 
     problem = input_file_problem(path, "image")
@@ -73,7 +74,7 @@ def check_header(path: Path) -> None:
         raise DataSourceError(f"image_folder: {path}: {problem}.")
     try:
         with Image.open(path) as image:
-            mode = image.mode
+            mode, size = image.mode, image.size
     except READ_ERRORS as exc:
         raise _unreadable(path, exc) from exc
     if mode not in EIGHT_BIT_MODES:
@@ -81,6 +82,7 @@ def check_header(path: Path) -> None:
             f"image_folder: {path} has PIL mode {mode!r}; only 8-bit images are supported (convert it to 8-bit "
             f"grey or RGB), since converting 16-bit or float pixels would clip them."
         )
+    return size
 
 
 def resize_center_crop(image: Image.Image, size: int) -> Image.Image:

@@ -19,8 +19,9 @@ def _fail(spec: NpzSpec, problem: str) -> DataSourceError:
     return DataSourceError(f"npz source {spec.path}: {problem}")
 
 
-def read_arrays(spec: NpzSpec) -> tuple[np.ndarray, np.ndarray | None]:
-    """The sample array and the optional label array (no pickled objects)."""
+def read_arrays(spec: NpzSpec) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
+    """The sample array, the optional label array and the ``extra_keys`` arrays by batch key (no pickled
+    objects); every extra's item count is checked against the samples' from the headers, before any is read."""
     path = Path(spec.path).expanduser()
     from ddpm_kit.files import input_file_problem
 
@@ -38,20 +39,30 @@ def read_arrays(spec: NpzSpec) -> tuple[np.ndarray, np.ndarray | None]:
     with archive:
         names = list(archive.files)
         wanted = [spec.key] + ([spec.labels_key] if spec.labels_key else [])
-        for name in wanted:
+        shapes = {}
+        for name in wanted + [extra.array for extra in spec.extra_keys.values()]:
             if name not in names:
-                raise _fail(spec, f"the file has no array {name!r}; it holds {names}. Set key / labels_key.")
-            check_member_size(spec, archive, name)
+                field = "key / labels_key" if name in wanted else "extra_keys"
+                raise _fail(spec, f"the file has no array {name!r}; it holds {names}. Set {field}.")
+            shapes[name] = check_member_size(spec, archive, name)
+        count = shapes[spec.key][0] if shapes[spec.key] else None
+        for batch_key, extra in spec.extra_keys.items():
+            shape = shapes[extra.array]
+            if not shape or shape[0] != count:
+                raise _fail(spec, f"extra_keys {batch_key!r}: array {extra.array!r} has shape {shape}, but the "
+                                  f"samples {spec.key!r} have {count} items; its first axis must count the same items.")
         try:
             samples = archive[spec.key]
             labels = archive[spec.labels_key] if spec.labels_key else None
+            extras = {batch_key: archive[extra.array] for batch_key, extra in spec.extra_keys.items()}
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:  # pickled objects, truncated members
             raise _fail(spec, f"cannot read its arrays ({type(exc).__name__}: {exc}).") from exc
-    return samples, labels
+    return samples, labels, extras
 
 
-def check_member_size(spec: NpzSpec, archive: Any, name: str) -> None:
-    """The array size a member's .npy header claims must fit in the bytes the member holds (no 7 TiB header)."""
+def check_member_size(spec: NpzSpec, archive: Any, name: str) -> tuple[int, ...]:
+    """The array size a member's .npy header claims must fit in the bytes the member holds (no 7 TiB header);
+    the shape the header gives."""
     member = name + ".npy"
     try:
         info = archive.zip.getinfo(member)
@@ -65,6 +76,7 @@ def check_member_size(spec: NpzSpec, archive: Any, name: str) -> None:
     if claimed > info.file_size:
         raise _fail(spec, f"array {name!r}: its header claims shape {tuple(shape)} ({claimed:,} bytes) but the "
                           f"member holds {info.file_size:,} bytes; the file is corrupt or truncated.")
+    return tuple(shape)
 
 
 def to_channels_first(spec: NpzSpec, samples: np.ndarray) -> tuple[np.ndarray, str]:
@@ -116,11 +128,30 @@ def check_labels(spec: NpzSpec, labels: np.ndarray, count: int) -> np.ndarray:
     return labels.astype(np.int64)
 
 
+def extra_values(spec: NpzSpec, batch_key: str, values: np.ndarray) -> np.ndarray:
+    """An ``extra_keys`` array as float32: image-like (value_range) as the samples, else as stored."""
+    extra = spec.extra_keys[batch_key]
+    if extra.value_range is not None:  # the sample array's rules, with this array's name, layout and range
+        as_samples = spec.model_copy(update={"key": extra.array, "layout": extra.layout,
+                                             "value_range": extra.value_range})
+        return to_unit_range(as_samples, to_channels_first(as_samples, values)[0])
+    if not (np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_):
+        raise _fail(spec, f"extra_keys {batch_key!r}: array {extra.array!r} has dtype {values.dtype}; expected "
+                          "numbers.")
+    out = values.astype(np.float32)
+    bad = int((~np.isfinite(out)).sum())
+    if bad:
+        raise _fail(spec, f"extra_keys {batch_key!r}: array {extra.array!r} holds {bad} NaN/inf value(s) (as float32).")
+    return out
+
+
 def build_npz(spec: NpzSpec) -> DataSplits:
-    samples, labels = read_arrays(spec)
+    samples, labels, extras = read_arrays(spec)
     samples, layout = to_channels_first(spec, samples)
     values = np.ascontiguousarray(to_unit_range(spec, samples))  # [N, C, H, W] or [N, D]
     tensors = {spec.image_key: torch.from_numpy(values)}
     if labels is not None:
         tensors[spec.label_key] = torch.from_numpy(check_labels(spec, labels, len(values)))
+    for batch_key, array in extras.items():
+        tensors[batch_key] = torch.from_numpy(np.ascontiguousarray(extra_values(spec, batch_key, array)))
     return split_tensors(tensors, spec.val_fraction, spec.split_seed, layout)

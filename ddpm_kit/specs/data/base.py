@@ -41,6 +41,10 @@ class SplitDataSpec(DataSpec):
     def keys(self) -> tuple[str, ...]:
         return (self.image_key, self.label_key) if self.has_labels() else (self.image_key,)
 
+    def key_shapes(self) -> dict[str, tuple[int, ...]]:
+        shape = self.sample_shape()
+        return {} if shape is None else {self.image_key: tuple(shape)}
+
     @model_validator(mode="after")
     def _distinct_keys(self) -> SplitDataSpec:
         if self.has_labels() and self.image_key == self.label_key:
