@@ -30,6 +30,7 @@ from ddpm_kit.diffusion.forward import q_sample, snr
 from ddpm_kit.diffusion.objective import compose_loss
 from ddpm_kit.diffusion.parameterization import training_target
 from ddpm_kit.module_parts import batches, optim, sampling
+from ddpm_kit.module_parts.augment import augment_batch
 from ddpm_kit.module_parts.upstream import UpstreamMethods
 from ddpm_kit.module_parts.buckets import TimestepBuckets
 
@@ -142,6 +143,12 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         self.weighting_fn = cfg.loss_weighting.load_impl()(cfg.loss_weighting)
         self.sampler = cfg.sampler.load_impl()(cfg.sampler)
         self.seed = self.run_config.seed if self.run_config is not None else 0
+        augment = self.run_config.data.augment if self.run_config is not None else []
+        self.augmentations = None
+        if augment:
+            from ddpm_kit.components.augment import Augmentations
+
+            self.augmentations = Augmentations(augment, self.seed)
         self.ucg = batches.ConditionDropout(cfg.ucg_training)
         self._generator: torch.Generator | None = None  # set per step: t, noise and dropout draws
         self._last_ema_step = 0
@@ -242,16 +249,23 @@ class DDPM(UpstreamMethods, pl.LightningModule):
     def get_input(self, batch: dict[str, Any], key: str) -> Tensor:
         return batches.get_input(batch, key, self.input_layout, self.channels)
 
-    def shared_step(self, batch: dict[str, Any]) -> tuple[Tensor, dict[str, Tensor]]:
+    def shared_step(self, batch: dict[str, Any], micro: int | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        """The loss of a batch; with ``micro`` (training) the images are augmented first (``data.augment``) and an
+        augmentation's parameters join the conditions as ``augment_labels``."""
         x = self.get_input(batch, self.first_stage_key)
-        return self(x, cond=batches.conditions(batch, self.cfg.condition_keys, self.conditioning_key))
+        cond = batches.conditions(batch, self.cfg.condition_keys, self.conditioning_key)
+        if micro is not None and self.augmentations is not None:
+            x, labels = augment_batch(self, x, micro)
+            if labels is not None:
+                cond = {**cond, "augment_labels": labels}
+        return self(x, cond=cond)
 
     # ------------------------------------------------------------------ Lightning steps
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> Tensor:
         accumulate = self.trainer.accumulate_grad_batches if self._trainer is not None else 1
         self._generator = self.step_generator("train", int(self.global_step), batch_idx % accumulate)
         batch = self.ucg(batch, self._generator)  # seeded, on a copy of the batch
-        loss, loss_dict = self.shared_step(batch)
+        loss, loss_dict = self.shared_step(batch, micro=batch_idx % accumulate)
         self._generator = None
         if not torch.isfinite(loss):
             terms = {k: float(v) for k, v in loss_dict.items()}

@@ -9,13 +9,14 @@ from torch import Tensor
 
 from ddpm_kit.diffusion.forward import q_sample
 from ddpm_kit.module_parts.batches import conditions
+from ddpm_kit.registry.sizes import as_hw
 
 
 def sample_shape(module: Any, batch_size: int) -> tuple[int, ...]:
     """(B, C, H, W) for image backbones, (B, D) for vector backbones (D = ``channels``)."""
     if module.cfg.unet_config.data_dims() == 1:
         return (batch_size, module.channels)
-    return (batch_size, module.channels, module.image_size, module.image_size)
+    return (batch_size, module.channels, *as_hw(module.image_size))
 
 
 def null_condition(module: Any, cond: dict[str, Any]) -> dict[str, Any]:

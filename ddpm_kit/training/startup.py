@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ddpm_kit.config.run import RunConfig, TrainerConfig
+from ddpm_kit.registry.sizes import as_hw
 
 
 class DeviceError(ValueError):
@@ -74,7 +75,7 @@ def check_items_fit(run: RunConfig, splits: Any) -> None:
     item = splits.train[0].get(run.model.first_stage_key)
     model = run.model
     expected = ((model.channels,) if model.unet_config.data_dims() == 1
-                else (model.channels, model.image_size, model.image_size))
+                else (model.channels, *as_hw(model.image_size)))
     shape = tuple(item.shape) if item is not None and splits.layout in ("channels_first", "vector") else None
     if shape is not None and shape != expected:
         fields = "model.channels" if len(expected) == 1 else "model.channels / model.image_size"
