@@ -3,12 +3,12 @@ errors or ``(loc, message)`` warnings, all collected before one ValidationError 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ddpm_kit.registry.sizes import as_hw
 
-if TYPE_CHECKING:
-    from ddpm_kit.specs.backbones import UNetSpec
+#: the ``UNetSpec`` being validated (not imported: ``ddpm_kit.specs.backbones`` imports this module)
+UNetSpec = Any
 
 #: GroupNorm group count of every UNet normalisation (upstream ``normalization(ch)``).
 GROUPNORM_GROUPS = 32
