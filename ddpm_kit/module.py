@@ -62,7 +62,7 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         monitor: str | None = "val/loss",
         use_ema: bool = True,
         first_stage_key: str = "image",
-        image_size: int = 256,
+        image_size: int | tuple[int, int] = 256,
         channels: int = 3,
         log_every_t: int = 100,
         clip_denoised: bool = True,
