@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ddpm_kit.config.errors import Issue
 from ddpm_kit.config.run import RunConfig
+from ddpm_kit.registry.sizes import as_hw
 
 
 @dataclass
@@ -42,7 +43,7 @@ def deep_check(run: RunConfig, batch: int = 2) -> DeepResult:
                              network.named_children()}
         result.parameters["total"] = sum(p.numel() for p in network.parameters())
         channels = spec.data_channels() or model.channels
-        shape = (batch, channels) if spec.data_dims() == 1 else (batch, channels, model.image_size, model.image_size)
+        shape = (batch, channels) if spec.data_dims() == 1 else (batch, channels, *as_hw(model.image_size))
         kwargs = {}
         if spec.accepts_labels():
             kwargs["y"] = torch.zeros(batch, dtype=torch.long)

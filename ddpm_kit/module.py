@@ -25,6 +25,7 @@ from ddpm_kit.diffusion.objective import compose_loss
 from ddpm_kit.diffusion.parameterization import training_target
 from ddpm_kit.module_parts import batches, build, optim, sampling
 from ddpm_kit.module_parts.arguments import explicit_arguments, resolve
+from ddpm_kit.module_parts.augment import augment_batch
 from ddpm_kit.module_parts.buckets import TimestepBuckets
 from ddpm_kit.module_parts.settings import TrainingSettings
 from ddpm_kit.module_parts.steps import NonFiniteLoss, StepLosses
@@ -47,7 +48,7 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         self, unet_config: Any = None, timesteps: int = 1000, beta_schedule: Any = "linear", loss_type: Any = "l2",
         ckpt_path: str | None = None, ignore_keys: Any = (), load_only_unet: bool = False,
         monitor: str | None = "val/loss", use_ema: bool = True, first_stage_key: str = "image",
-        image_size: int = 256, channels: int = 3, log_every_t: int = 100, clip_denoised: bool = True,
+        image_size: int | tuple[int, int] = 256, channels: int = 3, log_every_t: int = 100, clip_denoised: bool = True,
         linear_start: float = 1e-4, linear_end: float = 2e-2, cosine_s: float = 8e-3, given_betas: Any = None,
         original_elbo_weight: float = 0.0, v_posterior: float = 0.0, l_simple_weight: float = 1.0,
         conditioning_key: str | None = None, parameterization: str = "eps", scheduler_config: Any = None,
@@ -117,6 +118,13 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         cfg = self.cfg
         self.loss_fn = cfg.loss_type.load_impl()(cfg.loss_type)
         self.sampler = cfg.sampler.load_impl()(cfg.sampler)
+        augment = self.run_config.data.augment if self.run_config is not None else []
+        self.augmentations = None  # data.augment, applied to the training batches (``batch_losses``)
+        if augment:
+            from ddpm_kit.components.augment import Augmentations
+
+            self.augmentations = Augmentations(augment, self.settings.seed)
+        self.per_device_batch = self.run_config.data.batch_size if self.run_config is not None else None
         self.ucg = batches.ConditionDropout(cfg.ucg_training)
         self._generator: torch.Generator | None = None  # set per step: t, noise and dropout draws
         self._last_ema_step = 0
@@ -214,10 +222,18 @@ class DDPM(UpstreamMethods, pl.LightningModule):
     def get_input(self, batch: dict[str, Any], key: str) -> Tensor:
         return batches.get_input(batch, key, self.input_layout, self.channels)
 
-    def batch_losses(self, batch: dict[str, Any]) -> StepLosses:
-        """``losses`` of a batch: its input and conditions, t drawn per sample."""
+    def batch_losses(self, batch: dict[str, Any], micro: int | None = None) -> StepLosses:
+        """``losses`` of a batch: its input and conditions, t drawn per sample; with ``micro`` (training) the images
+        are augmented first (``data.augment``) and an augmentation's parameters join the conditions as
+        ``augment_labels``."""
         x = self.get_input(batch, self.first_stage_key)
         cond = batches.conditions(batch, self.cfg.condition_keys, self.conditioning_key)
+        if micro is not None and self.augmentations is not None:
+            world_size = int(self._trainer.world_size) if self._trainer is not None else 1
+            x, labels = augment_batch(self.augmentations, x, int(self.global_step), micro, world_size,
+                                      int(self.global_rank), self.per_device_batch or x.shape[0])
+            if labels is not None:
+                cond = {**cond, "augment_labels": labels}
         return self.losses(x, self._draw_timesteps(x.shape[0]), cond=cond)
 
     def shared_step(self, batch: dict[str, Any]) -> tuple[Tensor, dict[str, Tensor]]:
@@ -230,7 +246,7 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         accumulate = self.trainer.accumulate_grad_batches if self._trainer is not None else 1
         self._generator = self.step_generator("train", int(self.global_step), batch_idx % accumulate)
         batch = self.ucg(batch, self._generator)  # seeded, on a copy of the batch
-        terms = self.batch_losses(batch)
+        terms = self.batch_losses(batch, micro=batch_idx % accumulate)
         self._generator = None
         if not torch.isfinite(terms.loss):
             values = {k: float(v.detach()) for k, v in terms.log.items()}

@@ -42,6 +42,9 @@ class UNetModel(nn.Module):
         self.time_embed = time_embed_mlp(mc, embed_dim)
         if spec.num_classes is not None:
             self.label_emb = label_embedding(spec.num_classes, embed_dim, spec.adm_in_channels)
+        self.augment_dim = spec.augment_dim
+        if spec.augment_dim is not None:  # EDM map_augment: bias-free, so zero labels (no augmentation) add nothing
+            self.map_augment = nn.Linear(spec.augment_dim, mc, bias=False)
 
         self.input_blocks = nn.ModuleList([TimestepEmbedSequential(conv_nd(spec.dims, spec.in_channels, mc, 3,
                                                                            padding=1))])
@@ -104,10 +107,17 @@ class UNetModel(nn.Module):
         timesteps: torch.Tensor,
         context: torch.Tensor | list[torch.Tensor] | None = None,
         y: torch.Tensor | None = None,
+        augment_labels: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """x: [B, in_channels, *spatial]; timesteps: [B]; context: [B, M, context_dim]; y: labels [B, ...]."""
+        """x: [B, in_channels, *spatial]; timesteps: [B]; context: [B, M, context_dim]; y: labels [B, ...];
+        augment_labels: [B, augment_dim] (None = zeros: not augmented), added to the sinusoidal embedding through
+        ``map_augment`` before the time MLP (EDM ``SongUNet``: emb = map_noise(sigma) + map_augment(labels))."""
         self._check_inputs(x, timesteps, context, y)
-        emb = self.time_embed(timestep_embedding(timesteps, self.model_channels).to(x.dtype))  # [B, 4mc]
+        self._check_augment(x, augment_labels)
+        emb = timestep_embedding(timesteps, self.model_channels).to(x.dtype)  # [B, mc]
+        if augment_labels is not None:
+            emb = emb + self.map_augment(augment_labels.to(emb.dtype))
+        emb = self.time_embed(emb)  # [B, 4mc]
         if y is not None:
             emb = emb + self.label_emb(y)
         skips = []
@@ -132,6 +142,17 @@ class UNetModel(nn.Module):
                                   "was given")
         if isinstance(y, torch.Tensor) and y.shape[0] != x.shape[0]:
             raise ValueError(f"y has batch size {y.shape[0]}, x has {x.shape[0]}")
+
+
+    def _check_augment(self, x: torch.Tensor, augment_labels: torch.Tensor | None) -> None:
+        if augment_labels is None:
+            return
+        if self.augment_dim is None:
+            raise ValueError("this UNet takes no augmentation labels (augment_dim is None) but augment_labels "
+                             "was given")
+        if tuple(augment_labels.shape) != (x.shape[0], self.augment_dim):
+            raise ValueError(f"augment_labels must have shape [B, augment_dim] = [{x.shape[0]}, {self.augment_dim}], "
+                             f"got {tuple(augment_labels.shape)}")
 
 
 def build_unet(spec: UNetSpec) -> UNetModel:

@@ -56,8 +56,10 @@ class DiffusionWrapper(nn.Module):
         c_concat: Condition = None,
         c_crossattn: Condition = None,
         c_adm: torch.Tensor | None = None,
+        augment_labels: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """x: [B, C, ...]; t: [B]; conditions as the key requires (see the class table)."""
+        """x: [B, C, ...]; t: [B]; conditions as the key requires (see the class table); ``augment_labels``
+        [B, k], the parameters of a non-leaky augmentation, go to the backbone as they are (when given)."""
         self._check_slots(c_concat=c_concat, c_crossattn=c_crossattn, c_adm=c_adm)
         kwargs: dict[str, object] = {}
         if self.slots.c_concat:
@@ -71,6 +73,8 @@ class DiffusionWrapper(nn.Module):
             kwargs["y"] = labels[0]
         elif self.slots.label_slot == "c_adm":
             kwargs["y"] = c_adm
+        if augment_labels is not None:
+            kwargs["augment_labels"] = augment_labels
         return self.diffusion_model(x, t, **kwargs)
 
     def _check_slots(self, **given: object) -> None:

@@ -20,6 +20,7 @@ import os
 
 from ddpm_kit.config.errors import Issues
 from ddpm_kit.config.run import RunConfig
+from ddpm_kit.registry.sizes import as_hw, size_text
 
 ENV_LIMIT = "DDPM_KIT_MEMORY_LIMIT"
 BYTES_PER_TRAINED_PARAMETER = 5 * 4  # fp32 weights, gradients, AdamW exp_avg and exp_avg_sq, EMA copy
@@ -62,10 +63,12 @@ def activation_bytes_lower_bound(run: RunConfig) -> int | None:
         return 4 * batch * net.hidden * 2 * net.depth
     if net.name != "unet":
         return None
-    side = run.model.image_size
+    height, width = as_hw(run.model.image_size)
     total = 0
     for level, (mult, blocks) in enumerate(zip(net.channel_mult, net.res_blocks_per_level())):
-        total += (2 * blocks + 1) * batch * net.model_channels * mult * max(1, side >> level) ** net.dims
+        h, w = max(1, height >> level), max(1, width >> level)
+        pixels = {1: w, 2: h * w, 3: h * w * w}[net.dims]  # a square side S gives S ** dims
+        total += (2 * blocks + 1) * batch * net.model_channels * mult * pixels
     return 4 * total
 
 
@@ -88,7 +91,7 @@ def check_budget(run: RunConfig, issues: Issues) -> None:
     activations = activation_bytes_lower_bound(run)
     if activations is not None and activations > limit:
         issues.error("data.batch_size", f"one training step keeps at least {_gib(activations)} of activations "
-                     f"(batch {run.data.batch_size}, image_size {run.model.image_size}), more than the "
+                     f"(batch {run.data.batch_size}, image_size {size_text(run.model.image_size)}), more than the "
                      f"{_gib(limit)} of {origin}", value=run.data.batch_size,
                      hint=f"a smaller batch_size or image_size; {ENV_LIMIT} changes the limit")
 

@@ -8,6 +8,7 @@ condition must have the samples' spatial size; a source that declares the shape 
 
 from __future__ import annotations
 
+from ddpm_kit.registry.sizes import as_hw
 from ddpm_kit.config.errors import Issues
 from ddpm_kit.config.run import RunConfig
 from ddpm_kit.specs.conditioning import conditioning_slots
@@ -32,7 +33,8 @@ def check_concat_condition(run: RunConfig, issues: Issues) -> None:
         issues.error(field, f"concat conditioning feeds {model.channels} data{' + 2 coordinate' if extra else ''} + "
                      f"{channels} condition channels ({key!r} from the {run.data.name} data) = {wanted}",
                      value=expected, hint=f"set in_channels: {wanted}")
-    if (height, width) != (model.image_size, model.image_size):
+    size = as_hw(model.image_size)
+    if (height, width) != size:
         issues.error("model.condition_keys.concat", f"the {run.data.name} data's {key!r} conditions are "
-                     f"{height}x{width}, the samples {model.image_size}x{model.image_size}: concat stacks them on "
+                     f"{height}x{width}, the samples {size[0]}x{size[1]}: concat stacks them on "
                      "the channel axis, so they need the same size", value=key)

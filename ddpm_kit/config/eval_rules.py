@@ -8,6 +8,7 @@ from ddpm_kit.config.errors import Issues
 from ddpm_kit.config.evaluation import REFERENCE_SPLITS
 from ddpm_kit.config.run import RunConfig
 from ddpm_kit.registry import FeatureExtractorSpec, SamplerSpec
+from ddpm_kit.registry.sizes import as_hw
 
 
 def check_sampler(sampler: SamplerSpec, parameterization: str, timesteps: int, issues: Issues, path: str) -> None:
@@ -31,8 +32,8 @@ def check_eval(run: RunConfig, timesteps: int, issues: Issues) -> None:
     if run.model.unet_config.data_dims() != 3:
         issues.error("eval", "sample-quality evaluation needs image data; this backbone makes vectors")
         return
-    channels, size = run.model.channels, run.model.image_size
-    for problem in extractor.check_input(channels, size, size):
+    channels, (height, width) = run.model.channels, as_hw(run.model.image_size)
+    for problem in extractor.check_input(channels, height, width):
         issues.error("eval.extractor", problem, value=extractor.name)
     check_sample_count(settings.n, settings.metrics, extractor, issues, "eval.n")
     if "cs" in settings.metrics and extractor.num_classes() is None:

@@ -17,6 +17,7 @@ from ddpm_kit.registry import (
     BackboneSpec, Component, EMASpec, LossSpec, LRScheduleSpec, SamplerSpec, ScheduleSpec, WeightingSpec,
 )
 from ddpm_kit.registry.scalars import reject_bool_number
+from ddpm_kit.registry.sizes import ImageSize, as_hw
 
 Parameterization = Literal["eps", "x0", "v"]
 ConditioningKey = Literal["concat", "crossattn", "hybrid", "adm", "hybrid-adm", "crossattn-adm"]
@@ -58,7 +59,7 @@ class ModelConfig(StrictModel):
     monitor: str | None = Field("val/loss", min_length=1, description="metric that ranks checkpoints")
     use_ema: bool = Field(True, description="keep an EMA copy of the network (model_ema)")
     first_stage_key: str = Field("image", min_length=1, description="batch key holding the data")
-    image_size: int = Field(256, ge=1, le=16384, description="side of the square samples")
+    image_size: ImageSize = Field(256, description="side of the square samples, or [H, W]")
     channels: int = Field(3, ge=1, le=4096, description="channels of the samples (features for vector data)")
     log_every_t: int = Field(100, ge=1, description="stride of stored intermediates while sampling")
     clip_denoised: bool = Field(True, description="clamp the predicted x0 to [-1, 1] while sampling")
@@ -107,10 +108,10 @@ class ModelConfig(StrictModel):
 
     def item_shape(self) -> tuple[int, ...]:
         """Shape of one sample (what the data yields and the samplers produce): (channels,) for a vector
-        backbone, (channels, image_size, image_size) otherwise."""
+        backbone, (channels, H, W) otherwise (``image_size`` an int for square images or [H, W])."""
         if self.unet_config.data_dims() == 1:
             return (self.channels,)
-        return (self.channels, self.image_size, self.image_size)
+        return (self.channels, *as_hw(self.image_size))
 
     @field_validator("ignore_keys", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from ddpm_kit.config import budget, run_rules
+from ddpm_kit.config import augment_rules, budget, run_rules
 from ddpm_kit.config.condition_rules import check_concat_condition
 from ddpm_kit.config.errors import Issues
 from ddpm_kit.config.eval_rules import check_eval, check_sampler
@@ -19,6 +19,7 @@ from ddpm_kit.config.evaluation import logged_keys
 from ddpm_kit.config.model import ModelConfig
 from ddpm_kit.config.run import RunConfig
 from ddpm_kit.registry import did_you_mean
+from ddpm_kit.registry.sizes import as_hw, size_text
 from ddpm_kit.specs.conditioning import CONDITIONING_KEYS, conditioning_slots
 
 TERMINAL_ALPHA_BAR_WARN = 1e-2
@@ -152,9 +153,13 @@ def _check_backbone(model: ModelConfig, issues: Issues, p: str) -> None:
                      f"must equal channels ({model.channels}) for {model.parameterization}"
                      " prediction", value=out)
     size = net.spatial_size()
-    if size is not None and net.data_dims() == 3 and size != model.image_size:
-        issues.warning(_net_field(net, "image_size", p), f"disagrees with model image_size {model.image_size}; it has "
-                       "no effect on the network (as upstream), samples are model.image_size", value=size)
+    if size is not None and net.data_dims() == 3 and as_hw(size) != as_hw(model.image_size):
+        issues.warning(_net_field(net, "image_size", p), f"disagrees with model image_size "
+                       f"{size_text(model.image_size)}; it has no effect on the network (as upstream), samples are "
+                       "model.image_size", value=size)
+    if net.data_dims() == 3:
+        for problem in net.check_spatial(*as_hw(model.image_size)):
+            issues.error(p + "image_size", problem, value=model.image_size)
     if net.accepts_labels() and not slots.labels:
         issues.error(p + "conditioning_key", "the network takes class labels (num_classes) but no labels are supplied",
                      value=key, hint=f"use one of {', '.join(ADM_MODES)}")
@@ -210,8 +215,8 @@ def check_run(run: RunConfig, issues: Issues) -> None:
         elif len(shape) == 3:
             if shape[0] != model.channels:
                 issues.error("model.channels", f"the data has {shape[0]} channels", value=model.channels)
-            if shape[1:] != (model.image_size, model.image_size):
-                issues.error("model.image_size", f"the data is {shape[1]}x{shape[2]}", value=model.image_size)
+            if shape[1:] != as_hw(model.image_size):
+                issues.error("model.image_size", f"the data is {shape[1]}x{shape[2]} (H x W)", value=model.image_size)
         elif len(shape) == 1 and shape[0] != model.channels:
             issues.error("model.channels", f"the data has {shape[0]} features per sample", value=model.channels)
     lr_schedule = model.scheduler_config
@@ -231,7 +236,7 @@ def check_run(run: RunConfig, issues: Issues) -> None:
         if problem:
             issues.error(f"require_plugins[{index}]", problem, value=requirement)
     for check in (run_rules.check_trainer, run_rules.check_data, run_rules.check_ema, run_rules.check_learning_rate,
-                  budget.check_budget, check_concat_condition):
+                  augment_rules.check_augment, budget.check_budget, check_concat_condition):
         check(run, issues)
 
 

@@ -38,6 +38,7 @@ def _refusals(spec: UNetSpec) -> list[str]:
         ("resblock_updown", s.resblock_updown, "ResBlock resamplers are not exported (UNet2DModel's resnet "
                                                "down/upsampling differs)"),
         ("conv_resample", not s.conv_resample, "UNet2DModel always resamples with a learned conv"),
+        ("augment_dim", s.augment_dim is not None, "UNet2DModel has no augmentation-label input (map_augment)"),
         ("num_res_blocks", len(set(s.res_blocks_per_level())) != 1, "UNet2DModel has one layers_per_block"),
         ("num_attention_blocks", s.num_attention_blocks is not None
          and any(n < r + 1 for n, r, lv in zip(s.num_attention_blocks, s.res_blocks_per_level(),
@@ -55,6 +56,11 @@ def _refusals(spec: UNetSpec) -> list[str]:
     return problems
 
 
+def sample_size(image_size: int | tuple[int, int]) -> int | list[int]:
+    """UNet2DModel's ``sample_size``: the side, or [H, W] (diffusers takes a pair for non-square samples)."""
+    return image_size if isinstance(image_size, int) else list(image_size)
+
+
 def unet2d_config(spec: UNetSpec) -> dict[str, Any]:
     """UNet2DModel's config (``config.json`` fields) of the same network; NotRepresentable naming the fields."""
     problems = _refusals(spec)
@@ -64,7 +70,7 @@ def unet2d_config(spec: UNetSpec) -> dict[str, Any]:
     attn = [2**lv in spec.attention_resolutions for lv in levels]
     _, width, decoder = spec.attention_sites()[0]  # every site has the same head width (checked above)
     return {
-        "_class_name": "UNet2DModel", "sample_size": spec.image_size, "in_channels": spec.in_channels,
+        "_class_name": "UNet2DModel", "sample_size": sample_size(spec.image_size), "in_channels": spec.in_channels,
         "out_channels": spec.out_channels, "center_input_sample": False, "time_embedding_type": "positional",
         "freq_shift": 0, "flip_sin_to_cos": True,
         "down_block_types": ["AttnDownBlock2D" if a else "DownBlock2D" for a in attn],

@@ -12,6 +12,7 @@
 | data          | ``ddpm_kit.data``              | ``impl(spec) -> DataSplits`` (train / val datasets)             |
 | lr_schedule   | ``ddpm_kit.lr_schedules``      | ``impl(spec) -> Callable[[step], multiplier]``                  |
 | feature_extractor | ``ddpm_kit.feature_extractors`` | ``impl(spec) -> nn.Module``: images -> (features, probs)    |
+| augment       | ``ddpm_kit.augmentations``     | ``impl(spec)(images, generators) -> (images, cond or None)``    |
 
 Everything in this module is torch-free: the bases declare pure-Python hooks that the
 config layer uses for cross-field checks before any compute starts. A schedule and a weighting are one
@@ -23,9 +24,13 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+from typing import Annotated
+
 from pydantic import Field
 
+from ddpm_kit.registry.field import Component
 from ddpm_kit.registry.registry import Registry
+from ddpm_kit.registry.sizes import ImageSize
 from ddpm_kit.registry.spec import Spec
 
 #: What a network can predict: the noise, the clean data, or v (Salimans & Ho 2022). The one list; every
@@ -111,8 +116,16 @@ class BackboneSpec(Spec):
     def output_channels(self) -> int | None:
         return None
 
-    def spatial_size(self) -> int | None:
-        """Square side the backbone was declared for (None when it accepts any)."""
+    def spatial_size(self) -> ImageSize | None:
+        """Side (an int) or (H, W) the backbone was declared for (None when it accepts any)."""
+        return None
+
+    def check_spatial(self, height: int, width: int) -> list[str]:
+        """Problems with inputs of H x W pixels (empty when the network takes them), in pure Python."""
+        return []
+
+    def augment_condition_dim(self) -> int | None:
+        """Width of the augmentation condition the network takes (``augment_labels`` [B, k]); None: none."""
         return None
 
     def accepts_labels(self) -> bool:
@@ -157,6 +170,23 @@ class SamplerSpec(Spec):
         return []
 
 
+class AugmentSpec(Spec):
+    """An augmentation of the training images, applied per sample in the training step (never to validation
+    or sampling). ``impl(spec)`` returns ``augment(images [B, C, H, W], generators [B]) -> (images, condition
+    [B, k] or None)``: sample i draws from ``generators[i]`` alone, and ``condition_dim()`` = k is the width of
+    the condition it hands the network (0: none)."""
+
+    kind: ClassVar[str] = "augment"
+
+    def condition_dim(self) -> int:
+        """k, the width of the condition vector per sample (0 when the augmentation is leaky-free by itself)."""
+        return 0
+
+
+AUGMENTATIONS: Registry[AugmentSpec] = Registry("augment", AugmentSpec, "ddpm_kit.augmentations",
+                                                "training-image augmentation")
+
+
 class DataSpec(Spec):
     """A data source; every source has a batch size and yields named batch keys."""
 
@@ -167,6 +197,9 @@ class DataSpec(Spec):
                                                       "(None: on when training on a GPU)")
     persistent_workers: bool | None = Field(None, description="keep DataLoader workers between epochs "
                                                               "(None: on when num_workers > 0)")
+    augment: list[Annotated[AugmentSpec, Component(AUGMENTATIONS)]] = Field(
+        default_factory=list, description="augmentations of the training images, applied in order in the "
+                                          "training step, e.g. [{name: hflip, p: 0.5}]")
 
     def sample_shape(self) -> tuple[int, ...] | None:
         """Shape of one sample of the first-stage key (C, H, W) or (D,), when known without reading data."""
@@ -237,7 +270,7 @@ FEATURE_EXTRACTORS: Registry[FeatureExtractorSpec] = Registry(
 
 REGISTRIES: dict[str, Registry] = {
     r.kind: r for r in (SCHEDULES, LOSSES, WEIGHTINGS, BACKBONES, EMAS, SAMPLERS, DATA_SOURCES, LR_SCHEDULES,
-                        FEATURE_EXTRACTORS)
+                        FEATURE_EXTRACTORS, AUGMENTATIONS)
 }
 
 

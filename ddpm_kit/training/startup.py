@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ddpm_kit.config.run import RunConfig, TrainerConfig
+from ddpm_kit.registry.sizes import as_hw
 
 
 class DeviceError(ValueError):
@@ -66,7 +67,7 @@ def check_labels_fit(run: RunConfig, splits: Any) -> None:
 
 def check_items_fit(run: RunConfig, splits: Any) -> None:
     """DataSourceError when the data's items do not have the shape the model takes (known only once a file is
-    read): [channels] vectors for a vector backbone, [channels, image_size, image_size] images otherwise."""
+    read): [channels] vectors for a vector backbone, [channels, H, W] images otherwise."""
     from ddpm_kit.components.data.base import DataSourceError
 
     if len(splits.train) == 0:  # type: ignore[arg-type]
@@ -109,11 +110,11 @@ def check_conditions_fit(run: RunConfig, splits: Any) -> None:
     shape = tuple(item.shape)
     in_channels = model.unet_config.data_channels()
     extra = 2 if model.use_positional_encodings else 0
-    if len(shape) != 3 or shape[1:] != (model.image_size, model.image_size):
+    height, width = as_hw(model.image_size)
+    if len(shape) != 3 or shape[1:] != (height, width):
         raise DataSourceError(f"{run.data.name} data: its {key!r} conditions have shape {list(shape)}; concat "
-                              f"conditioning stacks them on the channel axis of the {model.image_size}x"
-                              f"{model.image_size} samples, so they must be [C, {model.image_size}, "
-                              f"{model.image_size}]")
+                              f"conditioning stacks them on the channel axis of the {height}x{width} samples, so "
+                              f"they must be [C, {height}, {width}]")
     if in_channels is not None and in_channels != model.channels + extra + shape[0]:
         raise DataSourceError(f"{run.data.name} data: its {key!r} conditions have {shape[0]} channels, so concat "
                               f"conditioning feeds {model.channels + extra + shape[0]} channels, but "

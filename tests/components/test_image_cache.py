@@ -55,7 +55,7 @@ def test_second_build_reuses_the_cache(tmp_path: Path) -> None:
     assert caches(tmp_path / "cache") == [first] and first.stat().st_mtime_ns == stamp
 
 
-@pytest.mark.parametrize("change", ["touch", "add", "delete", "image_size"])
+@pytest.mark.parametrize("change", ["touch", "add", "delete", "image_size", "height_width"])
 def test_a_changed_folder_or_setting_rebuilds(tmp_path: Path, change: str) -> None:
     root = tmp_path / "img"
     write_folder(root)
@@ -69,14 +69,21 @@ def test_a_changed_folder_or_setting_rebuilds(tmp_path: Path, change: str) -> No
         Image.new("RGB", (9, 9), (1, 2, 3)).save(root / "new.png")
     elif change == "delete":
         (root / "00.png").unlink()
-    else:
+    elif change == "image_size":
         size = 4
+    else:
+        size = [8, 4]  # H x W: same pixel count as 4 x 8 would have, another key
+    if change == "height_width":
+        build_image_folder(ImageFolderSpec(path=str(root), cache_dir=str(tmp_path / "cache"), val_fraction=0.0,
+                                           image_size=[4, 8]))
+        [before] = caches(tmp_path / "cache")
     splits = build_image_folder(ImageFolderSpec(path=str(root), cache_dir=str(tmp_path / "cache"),
                                                 val_fraction=0.0, image_size=size))
     [after] = caches(tmp_path / "cache")
     assert after != before  # rebuilt under a new key; the stale cache removed
     plain = build_image_folder(ImageFolderSpec(path=str(root), cache=False, val_fraction=0.0, image_size=size))
     assert torch.equal(images(splits.train), images(plain.train))
+    assert np.load(after, mmap_mode="r").shape[2:] == ((size, size) if isinstance(size, int) else tuple(size))
 
 
 def test_corrupt_file_named_at_start_up_and_no_cache_left(tmp_path: Path) -> None:

@@ -8,11 +8,12 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 import yaml
 
 from tests.conftest import subprocess_env
-from tests.training.test_train import digits_config
+from tests.training.test_train import AUGMENT, digits_config
 
 
 def _command(config_path, out, *extra):
@@ -30,8 +31,9 @@ def _step(checkpoint):
         return -1
 
 
-def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
-    config = digits_config(max_steps=12)
+@pytest.mark.parametrize("augment", [None, AUGMENT], ids=["plain", "augmented"])
+def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path, augment):
+    config = digits_config(max_steps=12, augment=augment)
     config["output"].update(checkpoint_every_n_steps=2, image_every_n_steps=0)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))

@@ -22,12 +22,19 @@ def run_config(data: dict):
     return report.config
 
 
-def digits_config(max_steps: int = 4, **model) -> dict:
+#: every built-in augmentation, edm_augment with its 9 labels (the UNet then needs augment_dim: 9)
+AUGMENT = [{"name": "hflip", "p": 0.5}, {"name": "random_resized_crop", "scale": [0.6, 1.0]},
+           {"name": "edm_augment", "p": 0.5}]
+
+
+def digits_config(max_steps: int = 4, augment: list | None = None, **model) -> dict:
+    """A tiny digits run; with ``augment`` the data is augmented (and the UNet takes edm_augment's labels)."""
+    unet = dict(TINY_UNET, augment_dim=9) if augment else dict(TINY_UNET)
     return {
-        "model": {"unet_config": dict(TINY_UNET), "image_size": 8, "channels": 1, "timesteps": 100,
+        "model": {"unet_config": unet, "image_size": 8, "channels": 1, "timesteps": 100,
                   "beta_schedule": "iddpm_linear", "parameterization": "v", "monitor": "val/loss_simple_ema",
                   "ema": {"name": "lit_ema", "decay": 0.99}, "sampler": {"name": "ddim", "steps": 5}, **model},
-        "data": {"name": "digits", "batch_size": 16, "val_fraction": 0.02},
+        "data": {"name": "digits", "batch_size": 16, "val_fraction": 0.02, "augment": list(augment or [])},
         "trainer": {"max_steps": max_steps, "accelerator": "cpu", "devices": 1, "enable_progress_bar": False,
                     "val_check_interval": 2, "limit_val_batches": 1, "deterministic": True, "log_every_n_steps": 1},
         "optimizer": {"lr": 1e-3},
@@ -88,11 +95,12 @@ def _weights(path):
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def test_resume_continues_at_the_same_step_with_identical_state(tmp_path):
-    full = train(run_config(digits_config(max_steps=6)), tmp_path / "full")
+@pytest.mark.parametrize("augment", [None, AUGMENT], ids=["plain", "augmented"])
+def test_resume_continues_at_the_same_step_with_identical_state(tmp_path, augment):
+    full = train(run_config(digits_config(max_steps=6, augment=augment)), tmp_path / "full")
     interrupted_dir = tmp_path / "resumed"
-    train(run_config(digits_config(max_steps=4)), interrupted_dir)
-    resumed = train(run_config(digits_config(max_steps=6)), interrupted_dir, resume=True)
+    train(run_config(digits_config(max_steps=4, augment=augment)), interrupted_dir)
+    resumed = train(run_config(digits_config(max_steps=6, augment=augment)), interrupted_dir, resume=True)
     assert resumed.resumed_from is not None and resumed.global_step == 6
     a, b = _weights(full.last_checkpoint), _weights(resumed.last_checkpoint)
     assert a["global_step"] == b["global_step"] == 6

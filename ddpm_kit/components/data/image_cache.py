@@ -1,7 +1,7 @@
 """A decoded uint8 cache of an image folder: decoded, resized and cropped once, then memory-mapped.
 
-The cache is ``<cache_dir>/<folder id>-<key>.npy`` ([N, C, S, S] uint8). ``key`` hashes the sorted file
-list with each file's size and mtime (ns) and the preprocessing settings (image size, channels, the
+The cache is ``<cache_dir>/<folder id>-<key>.npy`` ([N, C, H, W] uint8). ``key`` hashes the sorted file
+list with each file's size and mtime (ns) and the preprocessing settings (image size H and W, channels, the
 resize rule's version), so touching, adding or removing a file, or changing ``image_size``, names another
 file: a stale cache is never reused. It is written to a temporary file and renamed into place
 (atomic), and other caches of the same folder are then removed. The default folder is
@@ -34,13 +34,14 @@ def default_cache_dir() -> Path:
     return Path(base) / "ddpm-kit" / "image_folder"
 
 
-def cache_key(root: Path, files: list[Path], image_size: int, channels: int) -> str:
-    """Hash of (relative path, size, mtime_ns) of every file and the preprocessing settings."""
+def cache_key(root: Path, files: list[Path], image_size: tuple[int, int], channels: int) -> str:
+    """Hash of (relative path, size, mtime_ns) of every file and the preprocessing settings ((H, W) included)."""
     entries = []
     for path in files:
         stat = path.stat()
         entries.append([str(path.relative_to(root)), stat.st_size, stat.st_mtime_ns])
-    settings = {"image_size": image_size, "channels": channels, "version": PREPROCESS_VERSION}
+    height, width = image_size
+    settings = {"image_size": [height, width], "channels": channels, "version": PREPROCESS_VERSION}
     payload = json.dumps({"files": entries, "settings": settings}, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
@@ -88,9 +89,9 @@ def build_cache(target: Path, files: list[Path], shape: tuple[int, int, int],
         progress.close()
 
 
-def cached_pixels(root: Path, files: list[Path], image_size: int, channels: int, cache_dir: Path | None,
+def cached_pixels(root: Path, files: list[Path], image_size: tuple[int, int], channels: int, cache_dir: Path | None,
                   decode: Callable[[Path], np.ndarray], source: str = "image_folder") -> Path:
-    """The path of the up-to-date cache of ``files`` (built when missing); ``decode`` gives [C, S, S] uint8.
+    """The path of the up-to-date cache of ``files`` (built when missing); ``decode`` gives [C, H, W] uint8.
     ``source`` names the data source in messages."""
     directory = writable_dir(cache_dir if cache_dir is not None else default_cache_dir(), source)
     prefix = folder_id(root)
@@ -99,7 +100,7 @@ def cached_pixels(root: Path, files: list[Path], image_size: int, channels: int,
         log.info("%s: using the decoded cache %s", source, target)
         return target
     log.info("%s: decoding %d images of %s into %s", source, len(files), root, target)
-    build_cache(target, files, (channels, image_size, image_size), decode)
+    build_cache(target, files, (channels, *image_size), decode)
     for stale in directory.glob(f"{prefix}-*.npy"):
         if stale != target:
             stale.unlink(missing_ok=True)

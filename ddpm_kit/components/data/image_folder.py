@@ -1,4 +1,4 @@
-"""PNG/JPEG files under a folder as [C, S, S] float32 in [-1, 1]: decoded once into a uint8 cache
+"""PNG/JPEG files under a folder as [C, H, W] float32 in [-1, 1]: decoded once into a uint8 cache
 (``image_cache``, the default) or on every access (``cache: false``).
 
 Missing or empty folders and unreadable files raise ``DataSourceError`` naming the path; with
@@ -18,6 +18,7 @@ from torch.utils.data import Dataset, Subset
 
 from ddpm_kit.components.data.base import DataSourceError, DataSplits, split_indices
 from ddpm_kit.components.data.image_cache import cached_pixels
+from ddpm_kit.registry.sizes import as_hw
 from ddpm_kit.specs.data.base import CHANNELS_FIRST
 from ddpm_kit.specs.data.image_folder import ImageFolderSpec
 
@@ -85,39 +86,41 @@ def check_header(path: Path) -> tuple[int, int]:
     return size
 
 
-def resize_center_crop(image: Image.Image, size: int) -> Image.Image:
-    """Shorter side -> size (bicubic), then the central size x size square."""
+def resize_center_crop(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Scaled (bicubic) by s = max(H / height, W / width), the smallest factor that covers H x W, then the
+    central H x W box. For a square target this is "shorter side -> S, then the central square"."""
+    out_h, out_w = size
     width, height = image.size
-    scale = size / min(width, height)
-    new_w, new_h = max(size, round(width * scale)), max(size, round(height * scale))
+    scale = max(out_h / height, out_w / width)
+    new_w, new_h = max(out_w, round(width * scale)), max(out_h, round(height * scale))
     if (new_w, new_h) != (width, height):
         image = image.resize((new_w, new_h), Image.Resampling.BICUBIC)
-    left, top = (new_w - size) // 2, (new_h - size) // 2
-    return image.crop((left, top, left + size, top + size))
+    left, top = (new_w - out_w) // 2, (new_h - out_h) // 2
+    return image.crop((left, top, left + out_w, top + out_h))
 
 
-def decode(path: Path, mode: str, size: int) -> np.ndarray:
-    """``path`` as [C, size, size] uint8 (resized, center-cropped, converted to ``mode``); errors name the file."""
+def decode(path: Path, mode: str, size: tuple[int, int]) -> np.ndarray:
+    """``path`` as [C, H, W] uint8 (resized, center-cropped, converted to ``mode``); errors name the file."""
     try:
         with Image.open(path) as image:
             if image.mode not in EIGHT_BIT_MODES:
                 raise ValueError(f"PIL mode {image.mode!r} is not 8-bit")
             image = resize_center_crop(image.convert(mode), size)
-            pixels = np.asarray(image, dtype=np.uint8)  # [S, S] or [S, S, 3]
+            pixels = np.asarray(image, dtype=np.uint8)  # [H, W] or [H, W, 3]
     except READ_ERRORS as exc:
         raise _unreadable(path, exc) from exc
     if pixels.ndim == 2:
-        pixels = pixels[:, :, None]  # [S, S, 1]
-    return np.ascontiguousarray(pixels.transpose(2, 0, 1))  # [C, S, S]
+        pixels = pixels[:, :, None]  # [H, W, 1]
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1))  # [C, H, W]
 
 
 def to_model_range(pixels: np.ndarray) -> Tensor:
-    """uint8 [C, S, S] -> float32 x / 127.5 - 1 in [-1, 1]."""
+    """uint8 [C, H, W] -> float32 x / 127.5 - 1 in [-1, 1]."""
     return torch.from_numpy(np.array(pixels, dtype=np.uint8)).to(torch.float32) / 127.5 - 1.0
 
 
 class ImageFolderDataset(Dataset):
-    """Items ``{image_key: [C, S, S] float32 in [-1, 1]}`` (+ ``label_key`` int64), decoded on access or read
+    """Items ``{image_key: [C, H, W] float32 in [-1, 1]}`` (+ ``label_key`` int64), decoded on access or read
     from a decoded cache (``cache``: the ``.npy`` path, memory-mapped lazily in each worker)."""
 
     def __init__(
@@ -129,7 +132,7 @@ class ImageFolderDataset(Dataset):
         self.classes = classes  # label i <-> sub-folder classes[i]
         self.image_key = spec.image_key
         self.label_key = spec.label_key
-        self.size = spec.image_size
+        self.size = as_hw(spec.image_size)
         self.mode = "L" if spec.channels == 1 else "RGB"
         self.cache = cache
         self._pixels: np.ndarray | None = None
@@ -171,9 +174,10 @@ def build_image_folder(spec: ImageFolderSpec) -> DataSplits:
     cache = None
     if spec.cache:
         mode = "L" if spec.channels == 1 else "RGB"
-        cache = cached_pixels(root, files, spec.image_size, spec.channels,
+        size = as_hw(spec.image_size)
+        cache = cached_pixels(root, files, size, spec.channels,
                               Path(spec.cache_dir).expanduser() if spec.cache_dir else None,
-                              lambda path: decode(path, mode, spec.image_size))
+                              lambda path: decode(path, mode, size))
     full = ImageFolderDataset(spec, files, labels, names, cache)
     train, val = split_indices(len(full), spec.val_fraction, spec.split_seed)
     return DataSplits(

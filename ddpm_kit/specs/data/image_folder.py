@@ -6,14 +6,15 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from ddpm_kit.registry.sizes import ImageSize, as_hw
 from ddpm_kit.specs.data.base import IMPL_PACKAGE, SplitDataSpec
 
 
 class ImageFolderSpec(SplitDataSpec):
-    """PNG/JPEG files under a folder (recursive), resized and center-cropped to image_size x image_size.
+    """PNG/JPEG files under a folder (recursive), resized and center-cropped to image_size (S x S, or H x W).
 
-    Shorter side resized to image_size (PIL bicubic), then center-cropped; converted to grey (L) or
-    RGB (alpha dropped); x / 127.5 - 1. With ``labels`` the class of a file is its first-level
+    Resized (PIL bicubic) by the smallest factor that makes it cover H x W, then center-cropped; converted to
+    grey (L) or RGB (alpha dropped); x / 127.5 - 1. With ``labels`` the class of a file is its first-level
     sub-folder (sorted names -> 0, 1, ...). ``check_files`` opens every file's header at start-up, so
     unreadable files are reported before training. With ``cache`` (default) the folder is decoded once
     into a uint8 ``.npy`` in ``cache_dir``, keyed by the file list, sizes, mtimes and these settings (a
@@ -22,7 +23,7 @@ class ImageFolderSpec(SplitDataSpec):
 
     name: Literal["image_folder"] = "image_folder"
     path: str = Field(min_length=1, description="folder searched recursively for .png/.jpg/.jpeg files")
-    image_size: int = Field(64, ge=1, le=16384, description="side of the square images")
+    image_size: ImageSize = Field(64, description="side of the square images, or [H, W]")
     channels: Literal[1, 3] = Field(3, description="1 = grey, 3 = RGB")
     labels: bool = Field(False, description="class labels from first-level sub-folder names")
     check_files: bool = Field(True, description="open every file's header at start-up (off for very large folders)")
@@ -40,7 +41,7 @@ class ImageFolderSpec(SplitDataSpec):
         return value
 
     def sample_shape(self) -> tuple[int, ...] | None:
-        return (self.channels, self.image_size, self.image_size)
+        return (self.channels, *as_hw(self.image_size))
 
     def has_labels(self) -> bool:
         return self.labels

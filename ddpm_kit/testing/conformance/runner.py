@@ -21,7 +21,7 @@ KIND_PROPERTIES: dict[str, tuple[str, str]] = {
     "schedule": ("numeric", "SCHEDULE"), "loss": ("numeric", "LOSS"), "weighting": ("numeric", "WEIGHTING"),
     "lr_schedule": ("numeric", "LR_SCHEDULE"), "backbone": ("modules", "BACKBONE"), "ema": ("modules", "EMA"),
     "sampler": ("sampling", "SAMPLER"), "data": ("sampling", "DATA"),
-    "feature_extractor": ("extractors", "FEATURE_EXTRACTOR"),
+    "feature_extractor": ("extractors", "FEATURE_EXTRACTOR"), "augment": ("augmentations", "AUGMENT"),
 }
 
 Status = Literal["pass", "fail", "skip"]

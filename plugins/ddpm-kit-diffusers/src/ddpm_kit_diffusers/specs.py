@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, ValidationInfo, model_validator
 
 from ddpm_kit.registry import BackboneSpec, report_warning
+from ddpm_kit.registry.sizes import ImageSize, as_hw
 
 DownBlock = Literal["DownBlock2D", "AttnDownBlock2D", "ResnetDownsampleBlock2D"]
 UpBlock = Literal["UpBlock2D", "AttnUpBlock2D", "ResnetUpsampleBlock2D"]
@@ -49,7 +50,7 @@ class UNet2DSpec(BackboneSpec):
          "layers_per_block": 1, "norm_num_groups": 4, "attention_head_dim": 4, "num_class_embeds": 3},
     )
 
-    sample_size: int = Field(32, ge=1, le=16384, description="side of the square images (diffusers stores it only)")
+    sample_size: ImageSize = Field(32, description="side of the square images, or [H, W] (diffusers stores it only)")
     in_channels: int = Field(3, ge=1, le=4096, description="input channels")
     out_channels: int = Field(3, ge=1, le=4096, description="output channels (the model's channels)")
     center_input_sample: bool = Field(False, description="feed 2 x - 1 instead of x (for data in [0, 1])")
@@ -92,9 +93,9 @@ class UNet2DSpec(BackboneSpec):
         if undivided:
             raise ValueError(f"norm_num_groups={self.norm_num_groups} must divide every block_out_channels entry; "
                              f"it does not divide {undivided}")
-        factor = 2 ** (levels - 1)
-        if self.sample_size % factor:
-            raise ValueError(f"sample_size={self.sample_size} must be divisible by 2**(levels - 1) = {factor}")
+        problems = self.check_spatial(*as_hw(self.sample_size))
+        if problems:
+            raise ValueError(f"sample_size: {problems[0]}")
         if self.attention_head_dim is not None:
             attention = [width for width, block in zip(self.block_out_channels, self.down_block_types)
                          if block.startswith("Attn")]
@@ -119,8 +120,18 @@ class UNet2DSpec(BackboneSpec):
     def output_channels(self) -> int | None:
         return self.out_channels
 
-    def spatial_size(self) -> int | None:
+    def spatial_size(self) -> ImageSize | None:
         return self.sample_size
+
+    def check_spatial(self, height: int, width: int) -> list[str]:
+        """Every down block but the last halves H and W: 2**(levels - 1) must divide both."""
+        factor = 2 ** (len(self.block_out_channels) - 1)
+        bad = [f"{axis} = {value}" for axis, value in (("H", height), ("W", width)) if value % factor]
+        if bad:
+            return [f"{height}x{width} (H x W) cannot be downsampled by this UNet2DModel: its "
+                    f"{len(self.block_out_channels)} levels downsample by {factor}, which does not divide "
+                    f"{' and '.join(bad)}"]
+        return []
 
     def accepts_labels(self) -> bool:
         return self.num_class_embeds is not None
