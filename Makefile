@@ -18,7 +18,7 @@ EXTRAS_ddpm-kit-diffusers := [diffusers]
 EXTRAS_ddpm-kit-hf := [datasets]
 plugin_req = '$(patsubst %/,%,$(dir $(1)))$(EXTRAS_$(notdir $(patsubst %/,%,$(dir $(1)))))'
 
-.PHONY: setup train test test-slow bench clean
+.PHONY: setup train test test-slow test-long bench clean
 
 $(STAMP): pyproject.toml $(PLUGINS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+test-long: $(STAMP)
+	$(BIN)/python -m pytest -m long $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)

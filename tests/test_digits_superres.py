@@ -84,7 +84,7 @@ def test_the_documented_commands_run_end_to_end(cli, script, data_dir, tmp_path)
     assert scores["count"] == 8 and np.isfinite([scores["psnr_model"], scores["psnr_bicubic"]]).all()
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_samples_beat_bicubic_upsampling_on_held_out_digits(cli, script, data_dir, tmp_path):
     """The example as it is (1,500 steps; ~13 min on a shared 2-core CPU): measured 21.1 dB against 13.5 dB."""
     scores = train_sample_evaluate(cli, script, data_dir, tmp_path, n=script.HELD_OUT)

@@ -26,7 +26,7 @@ def test_edm_labels_of_the_training_step_reach_the_network_and_validation_gets_n
     seen: list[torch.Tensor] = []
     module.model.diffusion_model.map_augment.register_forward_hook(lambda m, inputs, out: seen.append(inputs[0]))
     x = torch.rand(16, 1, 8, 8) * 2 - 1
-    loss, _ = module.shared_step({"image": x}, micro=0)
+    loss = module.batch_losses({"image": x}, micro=0).loss
     assert len(seen) == 1 and seen[0].shape == (16, 9)
     expected_images, expected_labels = Augmentations(run.data.augment, run.seed)(x, 0, range(16))
     assert torch.equal(seen[0], expected_labels) and bool((expected_labels != 0).any())
@@ -46,6 +46,6 @@ def test_the_augmented_step_trains_on_other_images_than_the_plain_one():
         module._generator = module.step_generator("train", 0, 0)
         captured = []
         module.model.register_forward_pre_hook(lambda m, args: captured.append(args[0]))
-        module.shared_step({"image": x}, micro=0)
+        module.batch_losses({"image": x}, micro=0)
         inputs.append(captured[0])
     assert not torch.equal(inputs[0], inputs[1])  # same t and noise, flipped images

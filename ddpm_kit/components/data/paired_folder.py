@@ -15,6 +15,7 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
+from ddpm_kit.registry.sizes import as_hw
 from ddpm_kit.components.data.base import DataSourceError, DataSplits, split_indices
 from ddpm_kit.components.data.image_cache import cached_pixels
 from ddpm_kit.components.data.image_folder import READ_ERRORS, ImageFolderDataset, check_header, decode, find_images
@@ -65,24 +66,27 @@ def pair_files(image_root: Path, condition_root: Path) -> tuple[list[Path], list
     return [images[n] for n in names], [conditions[n] for n in names]
 
 
-def size_problem(path: Path, size: tuple[int, int], side: int) -> DataSourceError:
+def size_problem(path: Path, size: tuple[int, int], side: int | tuple[int, int]) -> DataSourceError:
+    """``size``: PIL's (width, height) of the file; ``side``: the condition size, S or (H, W)."""
+    height, width = as_hw(side)
     return DataSourceError(
-        f"{SOURCE}: the condition {path} is {size[0]}x{size[1]} pixels, but data.condition_size is {side}x{side}. "
-        f"Conditions are never resized (a resized mask blurs): write them at {side}x{side}, or set "
+        f"{SOURCE}: the condition {path} is {size[0]}x{size[1]} pixels, but data.condition_size is {width}x{height}. "
+        f"Conditions are never resized (a resized mask blurs): write them at {width}x{height}, or set "
         f"data.condition_size to their size."
     )
 
 
-def decode_condition(path: Path, mode: str, side: int) -> np.ndarray:
-    """``path`` as [C, side, side] uint8; an image of another size is an error naming the file and both sizes."""
+def decode_condition(path: Path, mode: str, side: int | tuple[int, int]) -> np.ndarray:
+    """``path`` as [C, H, W] uint8; an image of another size is an error naming the file and both sizes."""
+    height, width = as_hw(side)
     try:
         with Image.open(path) as image:
             size = image.size
     except READ_ERRORS:
-        size = (side, side)  # decode reports the unreadable file
-    if size != (side, side):
+        size = (width, height)  # decode reports the unreadable file
+    if size != (width, height):
         raise size_problem(path, size, side)
-    return decode(path, mode, side)  # resize_center_crop is the identity at this size
+    return decode(path, mode, (height, width))  # resize_center_crop is the identity at this size
 
 
 class ConditionDataset(ImageFolderDataset):
@@ -118,14 +122,15 @@ def side_specs(spec: PairedFolderSpec) -> tuple[ImageFolderSpec, ImageFolderSpec
 
 
 def _cache(spec: ImageFolderSpec, root: Path, files: list[Path],
-           decoder: Callable[[Path, str, int], np.ndarray]) -> Path | None:
+           decoder: Callable[[Path, str, tuple[int, int]], np.ndarray]) -> Path | None:
     """The decoded cache of one folder's paired files (None with ``cache: false``)."""
     if not spec.cache:
         return None
     mode = "L" if spec.channels == 1 else "RGB"
-    return cached_pixels(root, files, spec.image_size, spec.channels,
+    size = as_hw(spec.image_size)
+    return cached_pixels(root, files, size, spec.channels,
                          Path(spec.cache_dir).expanduser() if spec.cache_dir else None,
-                         lambda path: decoder(path, mode, spec.image_size), SOURCE)
+                         lambda path: decoder(path, mode, size), SOURCE)
 
 
 def build_paired_folder(spec: PairedFolderSpec) -> DataSplits:
@@ -137,7 +142,7 @@ def build_paired_folder(spec: PairedFolderSpec) -> DataSplits:
             check_header(path)
         for path in condition_files:
             size = check_header(path)
-            if size != (side, side):
+            if size != as_hw(side)[::-1]:
                 raise size_problem(path, size, side)
     image_spec, condition_spec = side_specs(spec)
     condition_cache = _cache(condition_spec, condition_root, condition_files, decode_condition)  # sizes first

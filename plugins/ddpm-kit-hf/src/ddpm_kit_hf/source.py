@@ -101,7 +101,7 @@ def to_pixels(value: Any, mode: str, size: int, where: str, resize: bool) -> np.
     if not resize and value.size != (size, size):
         raise DataSourceError(f"{SOURCE}: {where} is {value.size[0]}x{value.size[1]} pixels, but "
                               f"data.condition_size is {size}x{size}; conditions are never resized.")
-    image = resize_center_crop(value.convert(mode), size)
+    image = resize_center_crop(value.convert(mode), (size, size))  # (H, W): square images only
     pixels = np.asarray(image, dtype=np.uint8)
     pixels = pixels[:, :, None] if pixels.ndim == 2 else pixels
     return np.ascontiguousarray(pixels.transpose(2, 0, 1))
