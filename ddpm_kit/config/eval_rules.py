@@ -32,6 +32,13 @@ def check_eval(run: RunConfig, timesteps: int, issues: Issues) -> None:
     if run.model.unet_config.data_dims() != 3:
         issues.error("eval", "sample-quality evaluation needs image data; this backbone makes vectors")
         return
+    needs = sorted(key for key in run.model.condition_keys.used() if key != "labels") if run.model.conditioning_key \
+        else []
+    if needs:
+        issues.error("eval", f"sample-quality evaluation draws samples without conditions (class labels at most), but "
+                     f"this model is conditioned on its {', '.join(needs)} input (conditioning_key "
+                     f"{run.model.conditioning_key!r})", hint="draw samples with ddpm-kit sample --cond FILE.npz --npz "
+                     "OUT.npz and score them with ddpm-kit evaluate --samples OUT.npz --config RUN.yaml")
     channels, (height, width) = run.model.channels, as_hw(run.model.image_size)
     for problem in extractor.check_input(channels, height, width):
         issues.error("eval.extractor", problem, value=extractor.name)

@@ -124,3 +124,16 @@ def test_missing_files_and_missing_checkpoint(cli, tmp_path):
     reference = reference_npz(tmp_path / "ref.npz", np.zeros((10, 64)))
     assert_clean_error(*cli("evaluate", "--samples", bad, "--reference", reference, "--metrics", "kid"),
                        "bad.npz", "'samples'")
+
+
+def test_an_eval_section_on_a_concat_conditioned_model_is_a_validation_error(cli, tmp_path):
+    """Evaluation draws unconditional (or label-conditioned) samples; a concat model needs its inputs."""
+    import shutil
+
+    from tests.conftest import ROOT
+
+    config = tmp_path / "superres.yaml"
+    shutil.copy(ROOT / "examples" / "digits_superres.yaml", config)
+    code, out, err = cli("validate", config, "--set", "eval.every_n_steps=100", "--set", "data.val_fraction=0.2")
+    assert code == 1 and "Traceback" not in out + err
+    assert "eval" in err and "conditioned on its concat input" in err and "--cond" in err
