@@ -17,7 +17,7 @@ import typer
 
 from ddpm_kit.cli.app import app
 from ddpm_kit.cli.errors import UserError
-from ddpm_kit.cli.sample import CKPT_HELP, EXPECT_HELP, expectations, missing_path_error
+from ddpm_kit.cli.common import CKPT_HELP, EXPECT_HELP, expectations, missing_path_error
 
 
 @app.command()

@@ -18,36 +18,12 @@ from typing import Any, Optional
 import typer
 
 from ddpm_kit.cli.app import app
+from ddpm_kit.cli.common import (
+    CKPT_HELP, EXPECT_HELP, check_output, expectations, missing_path_error, one_paragraph, pick_device,
+)
 from ddpm_kit.cli.errors import UserError
 
-CKPT_HELP = "a .ckpt written by ddpm-kit train, or a folder written by ddpm-kit export"
-EXPECT_HELP = ("assert a model setting of the checkpoint, e.g. --set model.parameterization=eps (value is YAML; "
-               "repeatable): a checkpoint with another value is refused")
-
 log = logging.getLogger(__name__)
-
-
-def missing_path_error(path: Path) -> UserError:
-    """A path that does not exist: exit code 2, as an unreadable config file."""
-    error = UserError(f"{path}: no such checkpoint file or export folder")
-    error.exit_code = 2
-    return error
-
-
-def expectations(set_: list[str]) -> dict[str, Any]:
-    """``--set model.a.b=v`` -> {"a.b": v}; only model settings, and not the sampler (use --sampler)."""
-    from ddpm_kit.config.errors import join_path
-    from ddpm_kit.config.overrides import OverrideError, split_override
-
-    expect: dict[str, Any] = {}
-    for text in set_:
-        path, value = split_override(text)
-        if path[0] != "model" or len(path) < 2:
-            raise OverrideError(f"--set {text!r}: sample only checks model settings (model.KEY=VALUE)")
-        if path[1] == "sampler":
-            raise OverrideError(f"--set {text!r}: choose the sampler with --sampler, --steps and --eta")
-        expect[join_path(path[1:])] = value
-    return expect
 
 
 def sampler_options(option: list[str]) -> dict[str, Any]:
@@ -63,47 +39,6 @@ def sampler_options(option: list[str]) -> dict[str, Any]:
             raise OverrideError(f"--option {text!r}: use --sampler / --steps / --eta / --spacing for {path[0]}")
         options[path[0]] = value
     return options
-
-
-def check_output(path: Path, suffixes: tuple[str, ...], what: str) -> None:
-    """Fail before sampling when an output cannot be written."""
-    if path.is_dir():
-        raise UserError(f"{what} {path}: is a folder; give a file name")
-    if path.suffix.lower() not in suffixes:
-        raise UserError(f"{what} {path}: use a file name ending in {' or '.join(suffixes)}")
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise UserError(f"{what} {path}: {parent} is not a folder")
-    if not os.access(parent, os.W_OK):
-        raise UserError(f"{what} {path}: the folder {parent} is not writable")
-
-
-def one_paragraph(exc: Any) -> str:
-    """A ConfigError's problems on one line: ``path: message (got value); hint``."""
-    parts = []
-    for issue in exc.issues:
-        if issue.severity == "error":
-            text = f"{issue.path or '(config)'}: {issue.message}"
-            text += f" (got {issue.value!r})" if issue.has_value else ""
-            parts.append(text + (f"; {issue.hint}" if issue.hint else ""))
-    return " | ".join(parts)
-
-
-def pick_device(name: str) -> Any:
-    import torch
-
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-        torch.empty(0, device=device)
-    except (RuntimeError, AssertionError, ValueError) as exc:
-        raise UserError(f"--device {name}: not usable here ({(str(exc).splitlines() or [''])[0]})") from None
-    if device.type == "meta":
-        raise UserError(f"--device {name}: the meta device holds no data; use cpu or cuda")
-    return device
 
 
 def write_png(samples: Any, path: Path, title: str) -> str:
