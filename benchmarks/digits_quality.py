@@ -222,17 +222,21 @@ def load_results(path: Path | None) -> list[dict[str, Any]]:
 
 def collect(quick: bool = False, seeds: tuple[int, ...] | None = None, n: int | None = None,
             minutes: float | None = None, results: Path | None = None, baseline: bool = True,
-            samplers: list[str] | None = None) -> list[dict]:
+            samplers: list[str] | None = None, work: Path | None = None) -> list[dict]:
     """Run the seeds, appending each seed's rows to ``results`` as it ends; every stored row of the same n and
-    budget (earlier seeds included) comes back."""
+    budget (earlier seeds included) comes back. The training runs (``ddpm-kit_seed<S>/``, checkpoints
+    included) and the reference cache are kept in ``work`` when it is given (e.g. for ``sampler_quality
+    --checkpoint``), else in a temporary folder."""
     torch.set_num_threads(THREADS)
     seeds = seeds if seeds is not None else (QUICK_SEEDS if quick else SEEDS)
     n = n or (QUICK_SAMPLES if quick else N_SAMPLES)
     minutes = minutes if minutes is not None else (QUICK_MINUTES if quick else BUDGET_MINUTES)
     stored = load_results(results)
     with tempfile.TemporaryDirectory(prefix="digits_quality_") as tmp:
+        folder = Path(tmp) if work is None else work
+        folder.mkdir(parents=True, exist_ok=True)
         for seed in seeds:
-            rows = [{**row, "minutes": minutes} for row in run_seed(seed, minutes, n, Path(tmp), baseline, samplers)]
+            rows = [{**row, "minutes": minutes} for row in run_seed(seed, minutes, n, folder, baseline, samplers)]
             stored = [r for r in stored if (r["seed"], r["minutes"], r["n"]) != (seed, minutes, n)] + rows
             if results is not None:
                 results.write_text(json.dumps(stored, indent=1))
@@ -253,6 +257,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=None,
                         help=f"scale the default's step counts by MINUTES / {BUDGET_MINUTES:g}")
     parser.add_argument("--results", type=Path, default=None, help="JSON file the rows of each seed are appended to")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="keep the training runs (ddpm-kit_seed<S>/) and the reference cache here")
     parser.add_argument("--table", type=Path, default=None, help="print the table of a results file and stop")
     parser.add_argument("--no-baseline", action="store_true", help="skip lucidrains' baseline")
     parser.add_argument("--samplers", nargs="+", default=None,
@@ -263,7 +269,7 @@ def main() -> None:
         rows = load_results(args.table)
     else:
         rows = collect(args.quick, tuple(args.seeds) if args.seeds else None, args.n, args.minutes, args.results,
-                       not args.no_baseline, args.samplers)
+                       not args.no_baseline, args.samplers, args.work)
     for line in format_table(rows):
         log.info(line)
 
