@@ -47,7 +47,7 @@ def _best(fn: Any, repeats: int, synchronize: Any = None) -> float:
 
 #: every built-in sampler: ddpm with all T steps, the others with 20 steps (10 with --quick)
 SAMPLERS_TIMED = ("ddpm", "ddim", "plms", "dpmpp_2m", "euler", "euler_ancestral", "heun", "dpmpp_2s_ancestral",
-                  "dpmpp_2m_sde", "dpmpp_3m_sde", "unipc")
+                  "dpmpp_2m_sde", "dpmpp_3m_sde", "dpmpp_3m_sde_o3", "unipc")
 TARGET = 1.1  # a sampler's time at most 1.1x its network evaluations alone
 
 

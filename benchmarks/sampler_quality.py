@@ -37,7 +37,7 @@ SIGMA_SPACINGS = ("karras", "trailing")
 SWEEP: dict[str, tuple[str | None, ...]] = {
     "ddim": ("uniform", "quad", "leading", "linspace", "trailing"), "plms": (None,), "dpmpp_2m": (None,),
     **{name: SIGMA_SPACINGS for name in ("euler", "euler_ancestral", "heun", "dpmpp_2s_ancestral", "dpmpp_2m_sde",
-                                          "dpmpp_3m_sde", "unipc")},
+                                          "dpmpp_3m_sde", "dpmpp_3m_sde_o3", "unipc")},
 }
 N_SAMPLES, QUICK_SAMPLES = 500, 128
 log = logging.getLogger("benchmarks.sampler_quality")

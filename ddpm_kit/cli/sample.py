@@ -66,10 +66,8 @@ def sample(
     checkpoint: Path = typer.Argument(..., help=CKPT_HELP),
     n: Optional[int] = typer.Option(None, "--n", min=1, help="number of samples (default: 64, or one per "
                                                             "condition of --cond)"),
-    sampler: Optional[str] = typer.Option(None, "--sampler", help="ddpm, ddim, plms, dpmpp_2m, euler, euler_ancestral, "
-                                                                  "heun, dpmpp_2s_ancestral, dpmpp_2m_sde, "
-                                                                  "dpmpp_3m_sde, unipc or a plugin's (default: the "
-                                                                  "checkpoint's model.sampler)"),
+    sampler: Optional[str] = typer.Option(None, "--sampler", help="a registered sampler (`ddpm-kit plugins` lists "
+                                                                  "them; default: the checkpoint's model.sampler)"),
     steps: Optional[int] = typer.Option(None, "--steps", help="sampler steps (every sampler but ddpm)"),
     eta: Optional[float] = typer.Option(None, "--eta", help="noise scale of ddim and the ancestral / SDE samplers"),
     spacing: Optional[str] = typer.Option(None, "--spacing", help="timestep / sigma spacing: uniform, quad, leading, "

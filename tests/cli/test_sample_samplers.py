@@ -21,6 +21,7 @@ RUNS = {  # sampler -> (extra options, network evaluations printed)
     "dpmpp_2s_ancestral": (["--steps", "3", "--option", "rho=5"], 5),
     "dpmpp_2m_sde": (["--steps", "4", "--option", "solver_type=heun", "--eta", "0.7"], 4),
     "dpmpp_3m_sde": (["--steps", "4", "--option", "sigma_max=20"], 4),
+    "dpmpp_3m_sde_o3": (["--steps", "5", "--eta", "0"], 5),
     "unipc": (["--steps", "4", "--option", "order=3", "--spacing", "linspace"], 4),
 }
 

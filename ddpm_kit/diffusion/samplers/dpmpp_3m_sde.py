@@ -1,4 +1,5 @@
-"""DPM-Solver++(3M) SDE in sigma; formula and source in ``DPMSolverPP3MSDESamplerSpec``."""
+"""DPM-Solver++(3M) SDE in sigma, k-diffusion's update and the third-order one; formulas and sources in
+``DPMSolverPP3MSDESamplerSpec`` and ``DPMSolverPP3MSDEO3SamplerSpec``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from ddpm_kit.diffusion.samplers.sigma import SigmaSampler, state_history
 
 
 class DPMSolverPP3MSDESampler(SigmaSampler):
-    """Exponential step with the second and third divided differences of the last three D, plus noise."""
+    """Exponential step with the second and third divided differences of the last three D, plus noise.
+
+    ``D2_SCALE`` is the factor of d2 = D2_SCALE (d1_0 - d1_1) / (r0 + r1): 1 in k-diffusion's update (d2 ~ h^2 D''
+    / 2), 2 in the third-order variant (d2 ~ h^2 D'', the Taylor weight's term).
+    """
+
+    D2_SCALE: float = 1.0
 
     def update(self, x: Tensor, prediction: Prediction, step: Step, noise: Noise, denoiser: Denoiser,
                state: dict[str, Any]) -> Tensor:
@@ -32,7 +39,7 @@ class DPMSolverPP3MSDESampler(SigmaSampler):
             d1_0 = (denoised - history[1]) / r0
             d1_1 = (history[1] - history[0]) / r1
             d1 = d1_0 + (d1_0 - d1_1) * r0 / (r0 + r1)
-            d2 = 2 * (d1_0 - d1_1) / (r0 + r1)  # h^2 D'' (k-diffusion omits the 2: see the spec)
+            d2 = self.D2_SCALE * (d1_0 - d1_1) / (r0 + r1)
             x = x + phi_2 * d1 - (phi_2 / h_eta - 0.5) * d2
         elif len(history) == 2:
             x = x + phi_2 * (denoised - history[0]) / (steps[-1] / h)
@@ -41,3 +48,9 @@ class DPMSolverPP3MSDESampler(SigmaSampler):
                      * self.spec.s_noise)
         state["h"] = (steps + [h])[-2:]
         return x
+
+
+class DPMSolverPP3MSDEO3Sampler(DPMSolverPP3MSDESampler):
+    """The same step with d2 ~ h^2 D'': third order (``dpmpp_3m_sde_o3``)."""
+
+    D2_SCALE = 2.0

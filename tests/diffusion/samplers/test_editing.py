@@ -14,7 +14,7 @@ from ddpm_kit.registry import SAMPLERS
 T = 100
 SHAPE = (6, 1, 4, 4)
 BUILT_IN = ["ddpm", "ddim", "plms", "dpmpp_2m", "euler", "euler_ancestral", "heun", "dpmpp_2s_ancestral",
-            "dpmpp_2m_sde", "dpmpp_3m_sde", "unipc"]
+            "dpmpp_2m_sde", "dpmpp_3m_sde", "dpmpp_3m_sde_o3", "unipc"]
 
 
 @pytest.fixture(scope="module")

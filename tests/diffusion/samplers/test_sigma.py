@@ -15,7 +15,8 @@ from ddpm_kit.specs.schedules.cosine import CosineSchedule
 from ddpm_kit.specs.schedules.linear import LinearSchedule
 from tests.diffusion.test_samplers import gaussian_oracle
 
-SIGMA_SAMPLERS = ["euler", "euler_ancestral", "heun", "dpmpp_2s_ancestral", "dpmpp_2m_sde", "dpmpp_3m_sde", "unipc"]
+SIGMA_SAMPLERS = ["euler", "euler_ancestral", "heun", "dpmpp_2s_ancestral", "dpmpp_2m_sde", "dpmpp_3m_sde",
+                  "dpmpp_3m_sde_o3", "unipc"]
 
 
 def test_karras_sigmas_follow_eq_5():

@@ -17,6 +17,7 @@ CASES = {  # name -> (spec options, relative std tolerance); mean within 0.01; 8
     "dpmpp_2m_sde": ({"steps": 40}, 0.04),
     "dpmpp_2m_sde-heun": ({"steps": 40, "solver_type": "heun"}, 0.04),
     "dpmpp_3m_sde": ({"steps": 40}, 0.04),
+    "dpmpp_3m_sde_o3": ({"steps": 40}, 0.04),
     "heun-churn": ({"steps": 40, "s_churn": 20.0}, 0.04),
 }
 
@@ -37,7 +38,8 @@ def test_recovers_mean_and_std(case, buffers):
     assert abs(mean - MU) <= 0.01 and abs(std - STD) <= tolerance * STD, (case, mean, std)
 
 
-@pytest.mark.parametrize("name", ["euler_ancestral", "dpmpp_2s_ancestral", "dpmpp_2m_sde", "dpmpp_3m_sde"])
+@pytest.mark.parametrize("name", ["euler_ancestral", "dpmpp_2s_ancestral", "dpmpp_2m_sde", "dpmpp_3m_sde",
+                                  "dpmpp_3m_sde_o3"])
 def test_noise_follows_the_generator_and_eta_zero_is_deterministic(name, buffers):
     x_T = torch.randn(64, 2, generator=torch.Generator().manual_seed(5))
     spec, quiet = SAMPLERS.get(name)(steps=10), SAMPLERS.get(name)(steps=10, eta=0.0)
