@@ -24,8 +24,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ddpm_kit.backbones.unet import build_unet
-from ddpm_kit.specs.backbones import UNetSpec
+from ddpm_kit.components.backbones.unet import UNetSpec
+from ddpm_kit.components.backbones.unet_impl import build_unet
 
 log = logging.getLogger(__name__)
 

@@ -54,7 +54,7 @@ def loader_images_per_second(dataset: Any, batch_size: int, workers: int) -> flo
 
 
 def image_spec(folder: Path, cache_dir: Path, cache: bool) -> Any:
-    from ddpm_kit.specs.data.image_folder import ImageFolderSpec
+    from ddpm_kit.components.data.image_folder import ImageFolderSpec
 
     return ImageFolderSpec(path=str(folder), image_size=32, cache=cache, cache_dir=str(cache_dir), val_fraction=0.0)
 
@@ -74,7 +74,7 @@ def train_images_per_second(config: Path, overrides: list[str], steps: int) -> t
 
 def image_folder_rows(count: int, batch_size: int, steps: int) -> Iterator[list[dict]]:
     """Loader rows first (fast), then the training row."""
-    from ddpm_kit.components.data.image_folder import build_image_folder
+    from ddpm_kit.components.data.image_folder_impl import build_image_folder
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -223,8 +223,8 @@ if (( COMPILE )); then
 fi
 # the test suite under this machine's torch / numpy / lightning versions (CPU tests; catches API drift)
 step "pytest: slow inductor test of the UNet" 60 \
-    python3 -m pytest -q -p no:cacheprovider -m slow tests/backbones/test_unet_execution.py
-if (( QUICK )); then TESTS="tests/backbones/test_unet_execution.py tests/diffusion"; else TESTS=""; fi
+    python3 -m pytest -q -p no:cacheprovider -m slow tests/components/backbones/test_unet_execution.py
+if (( QUICK )); then TESTS="tests/components/backbones/test_unet_execution.py tests/diffusion tests/components/samplers"; else TESTS=""; fi
 step "pytest: whole suite (-n $PYTEST_WORKERS)" 100 \
     python3 -m pytest -q -p no:cacheprovider -rfE -n "$PYTEST_WORKERS" $TESTS
 

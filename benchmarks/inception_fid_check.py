@@ -28,7 +28,7 @@ TOLERANCE = 1e-4
 
 
 def random_weights(path: Path) -> Path:
-    from ddpm_kit.components.feature_extractors.inception_blocks import FIDInceptionV3
+    from ddpm_kit.components.feature_extractors.inception_blocks_impl import FIDInceptionV3
 
     torch.manual_seed(0)
     net = FIDInceptionV3()
@@ -74,7 +74,7 @@ def cpu_vs_device(weights: Path, device: str) -> bool:
 
 
 def api_timing(weights: Path, device: str, images: torch.Tensor) -> np.ndarray:
-    from ddpm_kit.components.feature_extractors.inception_fid import to_network_input
+    from ddpm_kit.components.feature_extractors.inception_fid_impl import to_network_input
     from ddpm_kit.evaluation.features import extract_features
 
     extractor = extractor_on(weights, device)

@@ -81,7 +81,7 @@ def manual_step_times(run: Any, warmup: int, device: str = "cpu") -> list[float]
 
     import torch
 
-    from ddpm_kit.components.schedules import make_betas
+    from ddpm_kit.components.schedules.base_impl import make_betas
     from ddpm_kit.diffusion.buffers import register_schedule
     from ddpm_kit.diffusion.forward import q_sample
     from ddpm_kit.diffusion.parameterization import training_target

@@ -9,8 +9,8 @@ from torch import Tensor
 
 from ddpm_kit.config import ConfigError
 from ddpm_kit.config.errors import Issue
-from ddpm_kit.diffusion.samplers.common import PerSampleNoise
-from ddpm_kit.diffusion.samplers.editing import Edit
+from ddpm_kit.diffusion.sampling.common import PerSampleNoise
+from ddpm_kit.diffusion.sampling.editing import Edit
 from ddpm_kit.module_parts import sampling
 from ddpm_kit.progress import ProgressCallback
 from ddpm_kit.seeding import derive_seed

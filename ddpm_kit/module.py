@@ -121,7 +121,7 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         augment = self.run_config.data.augment if self.run_config is not None else []
         self.augmentations = None  # data.augment, applied to the training batches (``batch_losses``)
         if augment:
-            from ddpm_kit.components.augment import Augmentations
+            from ddpm_kit.components.augment.base_impl import Augmentations
 
             self.augmentations = Augmentations(augment, self.settings.seed)
         self.per_device_batch = self.run_config.data.batch_size if self.run_config is not None else None
@@ -143,7 +143,7 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         if not self.use_ema:
             yield
             return
-        from ddpm_kit.components.ema import ema_scope
+        from ddpm_kit.components.ema.base_impl import ema_scope
 
         with ema_scope(self.model, getattr(self, self.ema_modules[index]), context):
             yield

@@ -118,7 +118,7 @@ def edit_from_options(init: Path | None, strength: float | None, mask: Path | No
         raise UserError(f"--init edits images; this model makes vectors of shape {list(image_shape)}")
     import torch
 
-    from ddpm_kit.diffusion.samplers.editing import Edit
+    from ddpm_kit.diffusion.sampling.editing import Edit
 
     images = torch.from_numpy(read_init(init, image_shape, n))
     masks = None if mask is None else torch.from_numpy(read_mask(mask, image_shape, n))

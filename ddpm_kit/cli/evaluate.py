@@ -19,8 +19,8 @@ from typing import Any, Optional
 import typer
 
 from ddpm_kit.cli.app import app
-from ddpm_kit.cli.errors import UserError
 from ddpm_kit.cli.common import CKPT_HELP, missing_path_error, one_paragraph, pick_device
+from ddpm_kit.cli.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def user_errors() -> Iterator[None]:
     """Expected failures (checkpoint, config, registry, extractor weights, evaluation input) as one-paragraph
     UserErrors."""
     from ddpm_kit.checkpoint import CheckpointError
-    from ddpm_kit.components.feature_extractors.base import ExtractorError
+    from ddpm_kit.components.feature_extractors.base_impl import ExtractorError
     from ddpm_kit.config import ConfigError
     from ddpm_kit.evaluation.errors import EvaluationError
     from ddpm_kit.generation import NonFiniteSamples

@@ -19,7 +19,13 @@ import typer
 
 from ddpm_kit.cli.app import app
 from ddpm_kit.cli.common import (
-    CKPT_HELP, EXPECT_HELP, check_output, expectations, missing_path_error, one_paragraph, pick_device,
+    CKPT_HELP,
+    EXPECT_HELP,
+    check_output,
+    expectations,
+    missing_path_error,
+    one_paragraph,
+    pick_device,
 )
 from ddpm_kit.cli.errors import UserError
 
@@ -159,7 +165,7 @@ def draw(module: Any, checkpoint: Path, n: int, spec: Any, *, seed: int, batch_s
     the device runs out of memory, the sampler cannot edit or the samples are not finite (nothing is written)."""
     import torch
 
-    from ddpm_kit.diffusion.samplers.editing import EditUnsupported
+    from ddpm_kit.diffusion.sampling.editing import EditUnsupported
     from ddpm_kit.generation import NonFiniteSamples, generate
     from ddpm_kit.progress import CallbackProgress
 

@@ -1,6 +1,6 @@
 """CompVis ``DDIMSampler(model).sample(S, batch_size, shape, ...)`` with upstream's call and return shapes.
 
-The steps are ddpm-kit's ``ddim`` sampler (``ddpm_kit.diffusion.samplers.ddim``) run as upstream runs
+The steps are ddpm-kit's ``ddim`` sampler (``ddpm_kit.components.samplers.ddim_impl``) run as upstream runs
 them: x0 is never clamped (upstream's DDIM has no clipping; ddpm-kit's ``ddim`` clamps under
 ``clip_denoised``), x_T and the per-step noise come from the global RNG in upstream's order, and the
 intermediates are ``{'x_inter': [x_T, ...], 'pred_x0': [x_T, ...]}`` kept when index % log_every_t == 0
@@ -18,15 +18,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ddpm_kit.components.samplers.ddim import DDIMSamplerSpec
+from ddpm_kit.components.samplers.ddim_impl import DDIMSampler as _KitDDIM
+from ddpm_kit.components.samplers.ddim_impl import ddim_sampling_parameters
+from ddpm_kit.components.samplers.spacings import ddim_timesteps
 from ddpm_kit.diffusion.parameterization import predict_start_from_z_and_v, split_output
-from ddpm_kit.diffusion.samplers.common import keep_intermediate
-from ddpm_kit.diffusion.samplers.prediction import Network
-from ddpm_kit.diffusion.samplers.ddim import DDIMSampler as _KitDDIM
-from ddpm_kit.diffusion.samplers.ddim import ddim_sampling_parameters
+from ddpm_kit.diffusion.sampling.common import keep_intermediate
+from ddpm_kit.diffusion.sampling.prediction import Network
 from ddpm_kit.module import DDPM
 from ddpm_kit.registry.kinds import check_parameterization
-from ddpm_kit.specs.samplers.spacings import ddim_timesteps
-from ddpm_kit.specs.samplers.ddim import DDIMSamplerSpec
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class DDIMSampler:
         return samples, {"x_inter": x_inter, "pred_x0": [x_inter[0], *kept]}
 
     def _pred_x0(self, out: Tensor, x: Tensor, t: Tensor, index: int) -> Tensor:
-        """x0_hat as the DDIM step computes it (same arithmetic as ``ddpm_kit.diffusion.samplers.ddim``)."""
+        """x0_hat as the DDIM step computes it (same arithmetic as ``ddpm_kit.components.samplers.ddim_impl``)."""
         if self.model.parameterization == "v":
             return predict_start_from_z_and_v(x, t, out, self.model.buffers_dict)
         shape = (x.shape[0], *((1,) * (x.dim() - 1)))

@@ -1,6 +1,6 @@
 """CompVis ``PLMSSampler(model).sample(S, batch_size, shape, ...)`` with upstream's call and return shapes.
 
-The steps are ddpm-kit's ``plms`` sampler (``ddpm_kit.diffusion.samplers.plms``) run as upstream runs them: no
+The steps are ddpm-kit's ``plms`` sampler (``ddpm_kit.components.samplers.plms_impl``) run as upstream runs them: no
 clipping (upstream's PLMS has none), x_T from the global RNG when not given, eta must be 0 (upstream raises
 otherwise), and the intermediates are ``{'x_inter': [x_T, ...], 'pred_x0': [x_T, ...]}`` kept when
 index % log_every_t == 0 or at the first step. Timesteps: upstream's ``uniform`` DDIM timesteps, its step count
@@ -15,9 +15,9 @@ import torch
 from torch import Tensor
 
 from ddpm_kit.compat.ddim import Conditioning, DDIMSampler
-from ddpm_kit.diffusion.samplers.common import keep_intermediate
-from ddpm_kit.diffusion.samplers.plms import PLMSSampler as _KitPLMS
-from ddpm_kit.specs.samplers.plms import PLMSSamplerSpec
+from ddpm_kit.components.samplers.plms import PLMSSamplerSpec
+from ddpm_kit.components.samplers.plms_impl import PLMSSampler as _KitPLMS
+from ddpm_kit.diffusion.sampling.common import keep_intermediate
 
 
 class _RecordingPLMS(_KitPLMS):

@@ -1,6 +1,6 @@
 """The training objective of CompVis ``p_losses`` as a pure function of the per-sample loss.
 
-Given L_b (the element-wise loss averaged over all non-batch axes, see ``ddpm_kit.components.losses``):
+Given L_b (the element-wise loss averaged over all non-batch axes, see ``ddpm_kit.components.losses.base_impl``):
 
     L'_b        = w_b * L_b                          (w = loss weighting, e.g. min-SNR; none: L' = L)
     loss_simple = mean_b L'_b                        (logged BEFORE l_simple_weight, as upstream)

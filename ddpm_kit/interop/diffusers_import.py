@@ -41,7 +41,7 @@ def _json(path: Path) -> dict[str, Any]:
 def unet_spec(config: dict[str, Any], where: Path) -> dict[str, Any]:
     """The ``unet`` backbone section reproducing UNet2DModel ``config``; ImportProblem naming the fields that
     no UNetModel reproduces (another architecture)."""
-    from ddpm_kit.specs.backbones import UNetSpec
+    from ddpm_kit.components.backbones.unet import UNetSpec
 
     widths = config.get("block_out_channels") or [0]
     down = config.get("down_block_types") or []

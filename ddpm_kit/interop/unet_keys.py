@@ -19,7 +19,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ddpm_kit.specs.backbones import GROUPNORM_GROUPS, UNetSpec
+from ddpm_kit.components.backbones.unet import UNetSpec
+from ddpm_kit.components.backbones.unet_checks import GROUPNORM_GROUPS
 
 RESNET = {"in_layers.0": "norm1", "in_layers.2": "conv1", "emb_layers.1": "time_emb_proj",
           "out_layers.0": "norm2", "out_layers.3": "conv2", "skip_connection": "conv_shortcut"}

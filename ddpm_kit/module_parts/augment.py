@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from ddpm_kit.components.augment import Augmentations
+from ddpm_kit.components.augment.base_impl import Augmentations
 
 
 def global_indices(micro: int, world_size: int, rank: int, per_device: int, count: int) -> range:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from ddpm_kit.backbones.wrapper import DiffusionWrapper
 from ddpm_kit.checkpoint import LoadReport, init_from_ckpt
-from ddpm_kit.components.ema.base import EMAModule
-from ddpm_kit.components.schedules import make_betas
-from ddpm_kit.components.weightings import weight_table
+from ddpm_kit.components.backbones.nn.wrapper import DiffusionWrapper
+from ddpm_kit.components.ema.base_impl import EMAModule
+from ddpm_kit.components.schedules.base_impl import make_betas
+from ddpm_kit.components.weightings.base_impl import weight_table
 from ddpm_kit.config import ModelConfig
 from ddpm_kit.diffusion.buffers import register_schedule
 

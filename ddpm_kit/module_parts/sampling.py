@@ -7,10 +7,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ddpm_kit.diffusion.samplers.editing import Edit, EditUnsupported
-from ddpm_kit.diffusion.samplers.loop import Sampler
 from ddpm_kit.diffusion.forward import q_sample
-from ddpm_kit.diffusion.samplers.network import EvaluationMonitor, ModelCall
+from ddpm_kit.diffusion.sampling.editing import Edit, EditUnsupported
+from ddpm_kit.diffusion.sampling.loop import Sampler
+from ddpm_kit.diffusion.sampling.network import EvaluationMonitor, ModelCall
 from ddpm_kit.module_parts.batches import conditions, labels_of
 
 
@@ -65,7 +65,7 @@ def sample(module: Any, batch_size: int, *, sampler: Any = None, generator: torc
            monitor: EvaluationMonitor | None = None, edit: Edit | None = None) -> tuple[Tensor, list]:
     """Samples [B, ...] and intermediates, with the EMA weights when the module has them (``use_ema``); the
     network evaluated ``chunk`` samples at a time, each evaluation reported to ``monitor``; ``edit``: SDEdit /
-    inpainting of given images (``ddpm_kit.diffusion.samplers.editing``)."""
+    inpainting of given images (``ddpm_kit.diffusion.sampling.editing``)."""
     sampler = sampler or module.sampler
     cond = None
     if module.conditioning_key is not None:
@@ -84,7 +84,7 @@ def sample(module: Any, batch_size: int, *, sampler: Any = None, generator: torc
     with scope:
         if edit is not None and not isinstance(sampler, Sampler):
             raise EditUnsupported(f"sampler {type(sampler).__name__} does not run on the shared sampling loop "
-                                  "(ddpm_kit.diffusion.samplers.loop.Sampler), so it cannot edit images")
+                                  "(ddpm_kit.diffusion.sampling.loop.Sampler), so it cannot edit images")
         extra = {} if edit is None else {"edit": edit}  # a sampler without the shared loop takes no edit
         return sampler.sample(network, module.buffers_dict, sample_shape(module, batch_size),
                               parameterization=module.parameterization, clip_denoised=module.clip_denoised,

@@ -22,9 +22,7 @@ class each: their pure-Python formula is what the model uses (``make_betas``, ``
 from __future__ import annotations
 
 import math
-from typing import ClassVar
-
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
@@ -90,7 +88,7 @@ class WeightingSpec(Spec):
     """A per-sample loss weight as a function of the signal-to-noise ratio at t.
 
     ``weight_reference`` is the formula, in pure Python; the model evaluates it once per timestep into a
-    [T] table when it is built (``ddpm_kit.components.weightings.weight_table``) and looks the weights up
+    [T] table when it is built (``ddpm_kit.components.weightings.base_impl.weight_table``) and looks the weights up
     per step, so a weighting has no torch implementation (``impl`` stays empty).
     """
 

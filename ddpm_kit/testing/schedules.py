@@ -18,11 +18,14 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-from ddpm_kit.components.schedules import make_betas
+from ddpm_kit.components.schedules.base_impl import make_betas
 from ddpm_kit.diffusion.buffers import BUFFER_NAMES, lvlb_weights, schedule_buffers, schedule_buffers_f64
 from ddpm_kit.diffusion.forward import extract, q_sample
 from ddpm_kit.diffusion.parameterization import (
-    get_v, predict_eps_from_z_and_v, predict_start_from_noise, predict_start_from_z_and_v,
+    get_v,
+    predict_eps_from_z_and_v,
+    predict_start_from_noise,
+    predict_start_from_z_and_v,
 )
 from ddpm_kit.registry import PARAMETERIZATIONS, ScheduleSpec
 
@@ -179,7 +182,7 @@ def _check_q_sample(f64: Mapping[str, Tensor], f32: Mapping[str, Tensor], seed: 
 
 
 def _check_given_betas(betas: Tensor, f32: Mapping[str, Tensor], v_posterior: float) -> list[str]:
-    from ddpm_kit.specs.schedules.given_betas import GivenBetasSchedule
+    from ddpm_kit.components.schedules.given_betas import GivenBetasSchedule
 
     if bool((betas >= 1).any()):
         return []  # given_betas accepts (0, 1) only; a zero-terminal-SNR final beta of 1 is not expressible

@@ -169,7 +169,11 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     import pytorch_lightning as pl
 
     from ddpm_kit.training.startup import (
-        check_conditions_fit, check_devices, check_extractor_loads, check_items_fit, check_labels_fit,
+        check_conditions_fit,
+        check_devices,
+        check_extractor_loads,
+        check_items_fit,
+        check_labels_fit,
         check_trainer_settings,
     )
 
@@ -265,7 +269,7 @@ def _run_fit(trainer: Any, model: Any, train_data: Any, val_data: Any, resume_fr
     """``trainer.fit``, Lightning's noise filtered; data and non-finite-loss failures as ``train`` reports them."""
     from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-    from ddpm_kit.components.data.base import DataSourceError
+    from ddpm_kit.components.data.base_impl import DataSourceError
     from ddpm_kit.module import NonFiniteLoss
 
     with warnings.catch_warnings(), stopper.installed():

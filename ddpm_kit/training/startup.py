@@ -52,7 +52,7 @@ def check_trainer_settings(kwargs: dict[str, Any]) -> None:
 def check_labels_fit(run: RunConfig, splits: Any) -> None:
     """DataSourceError when in-memory labels reach past the network's ``num_classes`` (known only once an npz is
     read; validation checks the sources that declare their classes)."""
-    from ddpm_kit.components.data.base import DataSourceError
+    from ddpm_kit.components.data.base_impl import DataSourceError
 
     classes = getattr(run.model.unet_config, "num_classes", None)
     key = getattr(run.data, "label_key", None)
@@ -68,7 +68,7 @@ def check_labels_fit(run: RunConfig, splits: Any) -> None:
 def check_items_fit(run: RunConfig, splits: Any) -> None:
     """DataSourceError when the data's items do not have the shape the model takes (known only once a file is
     read): [channels] vectors for a vector backbone, [channels, H, W] images otherwise."""
-    from ddpm_kit.components.data.base import DataSourceError
+    from ddpm_kit.components.data.base_impl import DataSourceError
 
     if len(splits.train) == 0:  # type: ignore[arg-type]
         return
@@ -96,8 +96,8 @@ def check_conditions_fit(run: RunConfig, splits: Any) -> None:
     """DataSourceError when a concat condition, once read, does not stack with the samples: it must be [C_c, H, W]
     with the samples' H, W and in_channels = channels (+ 2 coordinates) + C_c (validation checks the sources
     that declare the shape, ``key_shapes``; an npz's ``extra_keys`` are known only here)."""
-    from ddpm_kit.components.data.base import DataSourceError
-    from ddpm_kit.specs.conditioning import conditioning_slots
+    from ddpm_kit.components.backbones.conditioning import conditioning_slots
+    from ddpm_kit.components.data.base_impl import DataSourceError
 
     model = run.model
     key = model.condition_keys.concat

@@ -92,7 +92,7 @@ def test_baseline_unet_matches_the_package_golden_output():
 
 
 def test_baseline_schedule_equals_ddpm_kit_sigmoid_alphabar():
-    from ddpm_kit.components.schedules import make_betas
+    from ddpm_kit.components.schedules.base_impl import make_betas
     from ddpm_kit.registry import SCHEDULES
 
     spec = SCHEDULES.get("sigmoid_alphabar").model_validate({"name": "sigmoid_alphabar"})

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from ddpm_kit.specs.feature_extractors.inception_fid import PUBLISHED_FILE
+from ddpm_kit.components.feature_extractors.inception_fid import PUBLISHED_FILE
 from tests.cli.test_evaluate import assert_clean_error, reference_npz
 from tests.conftest import subprocess_env
 from tests.training.test_train import digits_config
@@ -69,7 +69,7 @@ def test_evaluate_refuses_missing_and_wrong_weights_files(cli, tmp_path):
 def test_evaluate_scores_samples_with_inception_features(cli, tmp_path):
     import torch
 
-    from ddpm_kit.components.feature_extractors.inception_blocks import FIDInceptionV3
+    from ddpm_kit.components.feature_extractors.inception_blocks_impl import FIDInceptionV3
 
     torch.manual_seed(0)
     weights = tmp_path / "random_inception.pth"

@@ -103,7 +103,7 @@ class EpsOnlySampler(SamplerSpec):
     """A test sampler that supports eps-prediction only."""
 
     name: Literal["eps_only_test"] = "eps_only_test"
-    impl: ClassVar[str] = "ddpm_kit.diffusion.samplers.ancestral:AncestralSampler"
+    impl: ClassVar[str] = "ddpm_kit.components.samplers.ddpm_impl:AncestralSampler"
     parameterizations: ClassVar[tuple[str, ...]] = ("eps",)
 
     def num_steps(self, timesteps: int) -> int:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from ddpm_kit.compat import PLMSSampler
-from tests.backbones.helpers import PARITY, STATE_KEYS, recipe_state_dict
+from tests.components.backbones.helpers import PARITY, STATE_KEYS, recipe_state_dict
 from tests.diffusion.vectors import VECTORS
 
 pytestmark = pytest.mark.filterwarnings("ignore::ddpm_kit.registry.SpecWarning")

@@ -15,7 +15,7 @@ def _report(data, *overrides):
 
 def test_lower_bound_is_below_the_real_count(base_config):
     pytest.importorskip("torch")
-    from ddpm_kit.backbones.unet import build_unet
+    from ddpm_kit.components.backbones.unet_impl import build_unet
 
     spec = _report(base_config).raise_for_errors().model.unet_config
     real = sum(p.numel() for p in build_unet(spec).parameters())

@@ -42,11 +42,11 @@ def as_float(value: Any) -> float:
 
 def spec_for(config: dict[str, Any]) -> Any:
     """The ddpm-kit schedule spec for an upstream (beta_schedule, linear_start, linear_end, cosine_s) config."""
-    from ddpm_kit.specs.schedules.cosine import CosineSchedule
-    from ddpm_kit.specs.schedules.linear import LinearSchedule
-    from ddpm_kit.specs.schedules.sqrt import SqrtSchedule
-    from ddpm_kit.specs.schedules.sqrt_linear import SqrtLinearSchedule
-    from ddpm_kit.specs.schedules.squaredcos_cap_v2 import SquaredCosCapV2Schedule
+    from ddpm_kit.components.schedules.cosine import CosineSchedule
+    from ddpm_kit.components.schedules.linear import LinearSchedule
+    from ddpm_kit.components.schedules.sqrt import SqrtSchedule
+    from ddpm_kit.components.schedules.sqrt_linear import SqrtLinearSchedule
+    from ddpm_kit.components.schedules.squaredcos_cap_v2 import SquaredCosCapV2Schedule
 
     name = config["beta_schedule"]
     if name == "cosine":

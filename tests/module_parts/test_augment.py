@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ddpm_kit.components.augment import Augmentations
+from ddpm_kit.components.augment.base_impl import Augmentations
 from ddpm_kit.module_parts.augment import global_indices
 from tests.training.test_train import AUGMENT, digits_config, run_config
 

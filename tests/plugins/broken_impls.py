@@ -5,11 +5,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ddpm_kit.components.data.base import split_tensors
-from ddpm_kit.components.ema.strategies import ConstantEma
-from ddpm_kit.diffusion.samplers import Sampler
-from ddpm_kit.specs.data.base import VECTOR
-from ddpm_kit.specs.ema.constant import ConstantEmaSpec
+from ddpm_kit.components.data.base import VECTOR
+from ddpm_kit.components.data.base_impl import split_tensors
+from ddpm_kit.components.ema.constant import ConstantEmaSpec
+from ddpm_kit.components.ema.constant_impl import ConstantEma
+from ddpm_kit.diffusion.sampling.loop import Sampler
 
 
 def batch_mean_loss(spec):

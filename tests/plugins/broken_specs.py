@@ -10,7 +10,13 @@ import math
 from typing import ClassVar, Literal
 
 from ddpm_kit.registry import (
-    BackboneSpec, DataSpec, EMASpec, LossSpec, LRScheduleSpec, SamplerSpec, WeightingSpec,
+    BackboneSpec,
+    DataSpec,
+    EMASpec,
+    LossSpec,
+    LRScheduleSpec,
+    SamplerSpec,
+    WeightingSpec,
 )
 
 IMPLS = "tests.plugins.broken_impls"
@@ -86,7 +92,7 @@ class NegativeLR(LRScheduleSpec):
     """m(n) = 1 - n / 100: negative after step 100."""
 
     name: Literal["broken.negative"] = "broken.negative"
-    impl: ClassVar[str] = "ddpm_kit.components.lr_schedules:lr_lambda"
+    impl: ClassVar[str] = "ddpm_kit.components.lr_schedules.base_impl:lr_lambda"
 
     def multiplier_reference(self, step: int) -> float:
         return 1.0 - step / 100

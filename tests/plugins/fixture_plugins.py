@@ -11,7 +11,7 @@ from ddpm_kit.registry import LossSpec
 class L2Loss(LossSpec):
     """Claims the built-in name l2."""
     name: Literal["l2"] = "l2"
-    impl: ClassVar[str] = "ddpm_kit.components.losses:l2_loss"
+    impl: ClassVar[str] = "ddpm_kit.components.losses.l2_impl:l2_loss"
 '''
 
 TORCH_AT_MODULE_LEVEL = '''
@@ -48,7 +48,7 @@ BROKEN_SCHEDULE_SPECS = '''
 from typing import ClassVar, Literal
 from pydantic import Field
 from ddpm_kit.registry import ScheduleSpec
-from ddpm_kit.specs.schedules.base import beta_problems, linspace
+from ddpm_kit.components.schedules.base import beta_problems, linspace
 
 class OffsetSchedule(ScheduleSpec):
     """Betas linear from start + offset to end + offset (a deliberately broken test plugin)."""

@@ -68,7 +68,7 @@ def test_helper_checks_an_uninstalled_spec_class_and_leaves_the_registry_as_it_w
         """Betas linear in beta from linear_start to linear_end (a plugin under development, not installed)."""
 
         name: Literal["dev.linear"] = "dev.linear"
-        impl: ClassVar[str] = "ddpm_kit.components.schedules:sqrt_linear_betas"
+        impl: ClassVar[str] = "ddpm_kit.components.schedules.sqrt_linear_impl:sqrt_linear_betas"
         linear_start: float = Field(1e-4, ge=1e-5, le=1e-3, description="first beta")
         linear_end: float = Field(2e-2, ge=1e-2, le=3e-2, description="last beta")
 

@@ -13,7 +13,10 @@ from ddpm_kit.testing.conformance import check_component
 from tests.conftest import BASE_CONFIG
 from tests.plugins.conftest import refresh_registries
 from tests.plugins.fixture_plugins import (
-    CLASHING_LOSS, RAISES_ON_IMPORT, SCHEDULE_AS_BACKBONE, TORCH_AT_MODULE_LEVEL,
+    CLASHING_LOSS,
+    RAISES_ON_IMPORT,
+    SCHEDULE_AS_BACKBONE,
+    TORCH_AT_MODULE_LEVEL,
 )
 
 
@@ -54,7 +57,7 @@ def test_clash_with_a_builtin_name_lists_both_providers(bad_plugins, cli, write_
     code, _, err = cli("validate", write_config(config(loss_type="l2")))
     message = one_line_error(code, err)
     assert "model.loss_type" in message
-    assert ("loss 'l2' is provided more than once: builtin==0.1.0 (entry point ddpm_kit.specs.losses.l2:L2Loss); "
+    assert ("loss 'l2' is provided more than once: builtin==0.1.0 (entry point ddpm_kit.components.losses.l2:L2Loss); "
             "acme-clash==2.0 (entry point acme_clash:L2Loss)") in message
 
 
@@ -107,7 +110,7 @@ def test_env_var_disables_autoloading_and_blocks_plugins(bad_plugins, cli, write
     monkeypatch.setenv("DDPM_KIT_PLUGINS", "all")
     monkeypatch.setenv("DDPM_KIT_BLOCK", "acme-clash,acme.raising")  # a distribution and a component name
     refresh_registries()
-    assert LOSSES.get("l2").__module__ == "ddpm_kit.specs.losses.l2"
+    assert LOSSES.get("l2").__module__ == "ddpm_kit.components.losses.l2"
     assert "acme.raising" not in SCHEDULES.names() and "acme.heavy" in SCHEDULES.names()
 
 

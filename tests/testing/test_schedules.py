@@ -9,11 +9,11 @@ import torch
 from hypothesis import given, settings
 from pydantic import Field
 
-from ddpm_kit.components.schedules import sqrt_linear_betas
+from ddpm_kit.components.schedules.base import RescalableScheduleSpec, linspace
+from ddpm_kit.components.schedules.linear import LinearSchedule
+from ddpm_kit.components.schedules.sqrt_linear import SqrtLinearSchedule
+from ddpm_kit.components.schedules.sqrt_linear_impl import sqrt_linear_betas
 from ddpm_kit.registry import SCHEDULES
-from ddpm_kit.specs.schedules.base import RescalableScheduleSpec, linspace
-from ddpm_kit.specs.schedules.linear import LinearSchedule
-from ddpm_kit.specs.schedules.sqrt_linear import SqrtLinearSchedule
 from ddpm_kit.testing import check_schedule, check_schedule_family, spec_strategy
 
 
@@ -98,7 +98,7 @@ class RaisesOnOddT(RescalableScheduleSpec):
     """Broken: reference_betas raises for odd T. Source: a test."""
 
     name: Literal["test_broken_raises"] = "test_broken_raises"
-    impl: ClassVar[str] = "ddpm_kit.components.schedules:sqrt_linear_betas"
+    impl: ClassVar[str] = "ddpm_kit.components.schedules.sqrt_linear_impl:sqrt_linear_betas"
     linear_start: float = Field(1e-4, ge=1e-6, lt=1, description="first beta")
     linear_end: float = Field(2e-2, ge=1e-6, lt=1, description="last beta")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ddpm_kit.components.data.base import TensorDictDataset
+from ddpm_kit.components.data.base_impl import TensorDictDataset
 from ddpm_kit.training.data import loader_options, train_loader
 
 

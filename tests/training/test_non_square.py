@@ -41,7 +41,7 @@ def trained(tmp_path_factory):
 
 
 def test_the_run_trains_on_h_by_w_items_and_writes_h_by_w_grids(trained):
-    from ddpm_kit.components.data.image_folder import build_image_folder
+    from ddpm_kit.components.data.image_folder_impl import build_image_folder
 
     run, result = trained
     assert result.global_step == 2

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ddpm_kit.components.augment import per_sample_mask
-from ddpm_kit.specs.augment.edm import EDMAugmentSpec
+from ddpm_kit.components.augment.base_impl import per_sample_mask
+from ddpm_kit.components.augment.edm import EDMAugmentSpec
 
 Augment = Callable[[Tensor, Sequence[torch.Generator]], tuple[Tensor, Tensor]]
 

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
-from ddpm_kit.components.augment import per_sample_mask, uniforms
-from ddpm_kit.specs.augment.hflip import HFlipSpec
+from ddpm_kit.components.augment.base_impl import per_sample_mask, uniforms
+from ddpm_kit.components.augment.hflip import HFlipSpec
 
 Augment = Callable[[Tensor, Sequence[torch.Generator]], tuple[Tensor, None]]
 

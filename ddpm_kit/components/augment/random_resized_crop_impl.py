@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ddpm_kit.specs.augment.random_resized_crop import ATTEMPTS, RandomResizedCropSpec
+from ddpm_kit.components.augment.random_resized_crop import ATTEMPTS, RandomResizedCropSpec
 
 Augment = Callable[[Tensor, Sequence[torch.Generator]], tuple[Tensor, None]]
 Box = tuple[int, int, int, int]  # top, left, height, width

@@ -11,14 +11,19 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ddpm_kit.backbones.attention import AttentionBlock
-from ddpm_kit.backbones.embeddings import label_embedding, time_embed_mlp, timestep_embedding
-from ddpm_kit.backbones.layers import (
-    Downsample, TimestepEmbedSequential, Upsample, conv_nd, normalization, zero_module,
+from ddpm_kit.components.backbones.nn.attention import AttentionBlock
+from ddpm_kit.components.backbones.nn.embeddings import label_embedding, time_embed_mlp, timestep_embedding
+from ddpm_kit.components.backbones.nn.layers import (
+    Downsample,
+    TimestepEmbedSequential,
+    Upsample,
+    conv_nd,
+    normalization,
+    zero_module,
 )
-from ddpm_kit.backbones.resblock import ResBlock
-from ddpm_kit.backbones.transformer import SpatialTransformer
-from ddpm_kit.specs.backbones import UNetSpec
+from ddpm_kit.components.backbones.nn.resblock import ResBlock
+from ddpm_kit.components.backbones.nn.transformer import SpatialTransformer
+from ddpm_kit.components.backbones.unet import UNetSpec
 
 
 class UNetModel(nn.Module):

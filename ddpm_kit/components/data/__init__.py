@@ -1,5 +1,13 @@
-"""Data sources: ``impl(spec) -> DataSplits`` (one module per source, imported only when named)."""
+"""Data sources: what a source yields, known before any file is read.
 
-from ddpm_kit.components.data.base import DataSourceError, DataSplits, TensorDictDataset, split_indices
+Call contract: ``impl(spec) -> DataSplits`` (``base_impl``; one module per source, imported only when named).
 
-__all__ = ["DataSourceError", "DataSplits", "TensorDictDataset", "split_indices"]
+Every source yields items ``{image_key: Tensor, label_key: int64 scalar (when labelled)}``.
+Images are channels-first ``[C, H, W]`` float32 in [-1, 1] (layout ``channels_first``); point
+sets are ``[D]`` float32 vectors (layout ``vector``). The layout is declared by the source and
+never guessed from a shape. A deterministic share ``val_fraction`` of the items (a permutation
+seeded by ``split_seed``) forms the validation set; 0 means no validation set.
+
+Layout: ``<name>.py`` is the spec of component ``<name>`` (pydantic, torch-free: what config and
+``validate`` import); ``<name>_impl.py`` is its torch implementation, where the spec's ``impl`` points.
+"""

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from ddpm_kit.specs.data.base import LAYOUTS
+from ddpm_kit.components.data.base import LAYOUTS
 
 
 class DataSourceError(ValueError):

@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ddpm_kit.components.data.base import DataSplits, split_tensors
-from ddpm_kit.specs.data.base import CHANNELS_FIRST
-from ddpm_kit.specs.data.digits import DigitsSpec
+from ddpm_kit.components.data.base import CHANNELS_FIRST
+from ddpm_kit.components.data.base_impl import DataSplits, split_tensors
+from ddpm_kit.components.data.digits import DigitsSpec
 
 #: largest pixel value of the bundled digits (16 grey levels + 1)
 DIGITS_MAX = 16.0

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ddpm_kit.components.data.base import DataSourceError
+from ddpm_kit.components.data.base_impl import DataSourceError
 from ddpm_kit.progress import open_progress
 
 log = logging.getLogger(__name__)

@@ -16,11 +16,11 @@ from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
-from ddpm_kit.components.data.base import DataSourceError, DataSplits, split_indices
-from ddpm_kit.components.data.image_cache import cached_pixels
+from ddpm_kit.components.data.base import CHANNELS_FIRST
+from ddpm_kit.components.data.base_impl import DataSourceError, DataSplits, split_indices
+from ddpm_kit.components.data.image_cache_impl import cached_pixels
+from ddpm_kit.components.data.image_folder import ImageFolderSpec
 from ddpm_kit.registry.sizes import as_hw
-from ddpm_kit.specs.data.base import CHANNELS_FIRST
-from ddpm_kit.specs.data.image_folder import ImageFolderSpec
 
 EXTENSIONS = (".png", ".jpg", ".jpeg")
 #: 8-bit PIL modes that convert to L/RGB without losing range (16-bit and float modes would be clipped)

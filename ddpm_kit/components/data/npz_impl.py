@@ -10,9 +10,9 @@ import numpy as np
 import torch
 from einops import rearrange
 
-from ddpm_kit.components.data.base import DataSourceError, DataSplits, split_tensors
-from ddpm_kit.specs.data.base import CHANNELS_FIRST, VECTOR
-from ddpm_kit.specs.data.npz import NpzSpec
+from ddpm_kit.components.data.base import CHANNELS_FIRST, VECTOR
+from ddpm_kit.components.data.base_impl import DataSourceError, DataSplits, split_tensors
+from ddpm_kit.components.data.npz import NpzSpec
 
 
 def _fail(spec: NpzSpec, problem: str) -> DataSourceError:

@@ -15,13 +15,19 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
+from ddpm_kit.components.data.base import CHANNELS_FIRST
+from ddpm_kit.components.data.base_impl import DataSourceError, DataSplits, split_indices
+from ddpm_kit.components.data.image_cache_impl import cached_pixels
+from ddpm_kit.components.data.image_folder import ImageFolderSpec
+from ddpm_kit.components.data.image_folder_impl import (
+    READ_ERRORS,
+    ImageFolderDataset,
+    check_header,
+    decode,
+    find_images,
+)
+from ddpm_kit.components.data.paired_folder import PairedFolderSpec
 from ddpm_kit.registry.sizes import as_hw
-from ddpm_kit.components.data.base import DataSourceError, DataSplits, split_indices
-from ddpm_kit.components.data.image_cache import cached_pixels
-from ddpm_kit.components.data.image_folder import READ_ERRORS, ImageFolderDataset, check_header, decode, find_images
-from ddpm_kit.specs.data.base import CHANNELS_FIRST
-from ddpm_kit.specs.data.image_folder import ImageFolderSpec
-from ddpm_kit.specs.data.paired_folder import PairedFolderSpec
 
 SOURCE = "paired_folder"
 #: how many unpaired names an error lists

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import torch
 
-from ddpm_kit.components.data.base import DataSplits, split_tensors
-from ddpm_kit.specs.data.base import VECTOR
-from ddpm_kit.specs.data.toy2d import Toy2dSpec
+from ddpm_kit.components.data.base import VECTOR
+from ddpm_kit.components.data.base_impl import DataSplits, split_tensors
+from ddpm_kit.components.data.toy2d import Toy2dSpec
 
 
 def generate_points(spec: Toy2dSpec) -> tuple[np.ndarray, np.ndarray | None]:

@@ -194,3 +194,16 @@ def ema_scope(model: nn.Module, ema: EMAModule, context: str | None = None) -> I
         ema.restore(params)
         if context:
             log.info("%s: restored training weights", context)
+
+
+class StepEma(EMAModule):
+    """An EMA whose decay depends only on the optimizer step (constant, EDM half-life, EDM2 power).
+
+    Shadows are named ``a__b__c`` for parameter ``a.b.c`` (collision-free unlike upstream's dot
+    deletion) and ``num_updates`` (int64) counts the updates. The decay of each update comes from
+    the spec's pure-Python ``decay_at(step)``, so the module holds no state that decides the decay.
+    """
+
+    def _start(self, model: nn.Module) -> None:
+        self.register_buffer("num_updates", torch.tensor(0, dtype=torch.int64))
+        self.track(model)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ddpm_kit.components.ema.base import EMAModule
-from ddpm_kit.specs.ema.lit_ema import LitEmaSpec
+from ddpm_kit.components.ema.base_impl import EMAModule
+from ddpm_kit.components.ema.lit_ema import LitEmaSpec
 
 
 class LitEma(EMAModule):

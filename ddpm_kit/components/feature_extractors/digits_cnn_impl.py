@@ -1,4 +1,4 @@
-"""The ``digits_cnn`` network (spec and provenance in ``ddpm_kit.specs.feature_extractors.digits_cnn``)."""
+"""The ``digits_cnn`` network (spec and provenance in ``ddpm_kit.components.feature_extractors.digits_cnn``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from ddpm_kit.components.feature_extractors.base import ExtractorError, FrozenExtractor, checked_file
-from ddpm_kit.specs.feature_extractors.digits_cnn import (
-    CLASSES, FEATURE_DIM, WEIGHTS_FILE, WEIGHTS_SHA256, DigitsCNNSpec,
+from ddpm_kit.components.feature_extractors.base_impl import ExtractorError, FrozenExtractor, checked_file
+from ddpm_kit.components.feature_extractors.digits_cnn import (
+    CLASSES,
+    FEATURE_DIM,
+    WEIGHTS_FILE,
+    WEIGHTS_SHA256,
+    DigitsCNNSpec,
 )
 
 

@@ -1,4 +1,4 @@
-"""The ``inception_fid`` extractor (spec, preprocessing and provenance in ``ddpm_kit.specs.feature_extractors``)."""
+"""The ``inception_fid`` extractor (spec, preprocessing and provenance in ``inception_fid``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from ddpm_kit.components.feature_extractors.base import ExtractorError, FrozenExtractor
-from ddpm_kit.components.feature_extractors.inception_blocks import FIDInceptionV3
-from ddpm_kit.specs.feature_extractors.inception_fid import CLASSES, INPUT_SIZE, PUBLISHED_FILE, InceptionFIDSpec
+from ddpm_kit.components.feature_extractors.base_impl import ExtractorError, FrozenExtractor
+from ddpm_kit.components.feature_extractors.inception_blocks_impl import FIDInceptionV3
+from ddpm_kit.components.feature_extractors.inception_fid import CLASSES, INPUT_SIZE, PUBLISHED_FILE, InceptionFIDSpec
 
 #: BatchNorm's step counter: unused in eval mode, present in some saved state dicts and not in others
 OPTIONAL_SUFFIX = ".num_batches_tracked"

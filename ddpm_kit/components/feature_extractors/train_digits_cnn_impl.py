@@ -1,9 +1,9 @@
-"""Train the shipped ``digits_cnn`` weights: ``python -m ddpm_kit.components.feature_extractors.train_digits_cnn``.
+"""Train the shipped ``digits_cnn`` weights: ``python -m ddpm_kit.components.feature_extractors.train_digits_cnn_impl``.
 
 Deterministic (seed 0, one thread): scikit-learn's 1,797 digits scaled x / 8 - 1, split 80 / 20 stratified by
 class with seed 0 (``held_out_split``); the 20% are never trained on and give the reported accuracy. 40 epochs of
 AdamW (lr 2e-3, batch 64) with random shifts of up to one pixel. Writes the safetensors file and logs its sha256
-and the held-out accuracy, which ``ddpm_kit.specs.feature_extractors.digits_cnn`` records. Never run by the
+and the held-out accuracy, which ``ddpm_kit.components.feature_extractors.digits_cnn`` records. Never run by the
 package itself: the weights ship with it.
 """
 
@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ddpm_kit.components.feature_extractors.base import sha256_of
-from ddpm_kit.components.feature_extractors.digits_cnn import DigitsNet
-from ddpm_kit.specs.feature_extractors.digits_cnn import WEIGHTS_FILE
+from ddpm_kit.components.feature_extractors.base_impl import sha256_of
+from ddpm_kit.components.feature_extractors.digits_cnn import WEIGHTS_FILE
+from ddpm_kit.components.feature_extractors.digits_cnn_impl import DigitsNet
 
 log = logging.getLogger(__name__)
 SEED, EPOCHS, BATCH, LR = 0, 40, 64, 2e-3

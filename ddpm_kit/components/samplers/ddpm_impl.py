@@ -8,9 +8,9 @@ from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
 from ddpm_kit.diffusion.posterior import q_posterior, reverse_step
-from ddpm_kit.diffusion.samplers.common import check_eps_defined, timestep_batch
-from ddpm_kit.diffusion.samplers.loop import Noise, Sampler, Step
-from ddpm_kit.diffusion.samplers.prediction import Denoiser, Prediction
+from ddpm_kit.diffusion.sampling.common import check_eps_defined, timestep_batch
+from ddpm_kit.diffusion.sampling.loop import Noise, Sampler, Step
+from ddpm_kit.diffusion.sampling.prediction import Denoiser, Prediction
 
 
 class AncestralSampler(Sampler):

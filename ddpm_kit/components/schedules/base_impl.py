@@ -1,57 +1,26 @@
-"""``make_betas``, the one way from a schedule spec to the float64 betas a model registers, and the torch twins.
+"""``make_betas``, the one way from a schedule spec to the float64 betas a model registers.
 
-A schedule's formula is its spec's pure-Python ``reference_betas``. The twins below exist only for the
+A schedule's formula is its spec's pure-Python ``reference_betas``. The torch twins (``<name>_impl``) exist only for the
 CompVis schedules that upstream computes with torch (``torch.linspace(..., dtype=float64)``, ``torch.cos``):
 the same torch operations give the betas, and the float32 buffers cast from them, bitwise equal to CompVis'
-(tests/components/test_schedules.py); the pure-Python formula agrees with them to about one ulp. Formulas
-and sources are in the specs' docstrings (``ddpm_kit.specs.schedules``).
+(tests/components/schedules/test_impl.py); the pure-Python formula agrees with them to about one ulp. Formulas
+and sources are in the specs' docstrings (``ddpm_kit.components.schedules``).
 """
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING
-
 import torch
 from torch import Tensor
 
+from ddpm_kit.components.schedules.base import rescale_zero_terminal_snr
 from ddpm_kit.registry import ScheduleSpec
-from ddpm_kit.specs.schedules.base import rescale_zero_terminal_snr
-
-if TYPE_CHECKING:  # annotations only: importing every schedule's spec is not needed to run one
-    from ddpm_kit.specs.schedules.cosine import CosineSchedule
-    from ddpm_kit.specs.schedules.linear import LinearSchedule
-    from ddpm_kit.specs.schedules.sqrt import SqrtSchedule
-    from ddpm_kit.specs.schedules.sqrt_linear import SqrtLinearSchedule
 
 F64 = torch.float64
 
 
-def _linspace(start: float, end: float, steps: int) -> Tensor:
+def linspace_f64(start: float, end: float, steps: int) -> Tensor:
+    """``torch.linspace(start, end, steps, dtype=float64)``, CompVis' ramp for the torch twins."""
     return torch.linspace(start, end, steps, dtype=F64)
-
-
-def linear_betas(spec: LinearSchedule, timesteps: int) -> Tensor:
-    """CompVis `linear` (= `scaled_linear`): ``linspace(sqrt(start), sqrt(end), T) ** 2``."""
-    return _linspace(spec.linear_start**0.5, spec.linear_end**0.5, timesteps) ** 2
-
-
-def sqrt_linear_betas(spec: SqrtLinearSchedule, timesteps: int) -> Tensor:
-    """CompVis `sqrt_linear` (linear in beta): ``linspace(start, end, T)``."""
-    return _linspace(spec.linear_start, spec.linear_end, timesteps)
-
-
-def sqrt_betas(spec: SqrtSchedule, timesteps: int) -> Tensor:
-    """CompVis `sqrt`: ``linspace(start, end, T) ** 0.5``."""
-    return _linspace(spec.linear_start, spec.linear_end, timesteps) ** 0.5
-
-
-def cosine_betas(spec: CosineSchedule, timesteps: int) -> Tensor:
-    """CompVis `cosine`: f = cos^2((i/T + s) / (1 + s) * pi/2), f /= f[0], beta = clip(1 - f[1:]/f[:-1], 0, 0.999)."""
-    steps = torch.arange(timesteps + 1, dtype=F64) / timesteps + spec.cosine_s  # [T+1]
-    f = torch.cos(steps / (1 + spec.cosine_s) * math.pi / 2).pow(2)
-    f = f / f[0]
-    return torch.clamp(1 - f[1:] / f[:-1], min=0.0, max=0.999)
 
 
 def _twin_betas(spec: ScheduleSpec, timesteps: int) -> Tensor:

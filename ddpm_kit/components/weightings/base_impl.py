@@ -1,7 +1,7 @@
 """The loss-weight table of a model: w[t] = w(SNR(t)) for t = 0..T-1, built once with the model.
 
 A weighting is one class, its spec: ``weight_reference(snr, parameterization)`` is the formula (formulas
-and sources in ``ddpm_kit.specs.weightings``). The model evaluates it at each timestep's SNR into a [T]
+and sources in ``ddpm_kit.components.weightings``). The model evaluates it at each timestep's SNR into a [T]
 table (as it holds ``lvlb_weights``) and looks the weights of a batch up by t, so no weighting formula is
 written twice and none runs per step.
 """

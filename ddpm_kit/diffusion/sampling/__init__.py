@@ -1,11 +1,8 @@
-"""Samplers: one module per sampler, each ``impl(spec)`` a ``Sampler`` (``loop``) on the prediction contract
-(``prediction``): the sampler supplies its steps and its update, the shared loop does the rest."""
+"""The sampler machinery every sampler shares (pure torch, no Lightning).
 
-from ddpm_kit.diffusion.samplers.ancestral import AncestralSampler
-from ddpm_kit.diffusion.samplers.ddim import DDIMSampler, ddim_sampling_parameters
-from ddpm_kit.diffusion.samplers.dpm_solver import DPMSolverPP2MSampler
-from ddpm_kit.diffusion.samplers.loop import Noise, Sampler, Step
-from ddpm_kit.diffusion.samplers.prediction import Denoiser, Frame, Network, Prediction
-
-__all__ = ["AncestralSampler", "DDIMSampler", "DPMSolverPP2MSampler", "Denoiser", "Frame", "Network", "Noise",
-           "Prediction", "Sampler", "Step", "ddim_sampling_parameters"]
+``prediction``: the prediction contract (``Denoiser`` turns the network output into a ``Prediction`` in a
+``Frame``); ``loop``: ``Sampler``, the one loop (a sampler supplies its ``Step`` list and its update);
+``network``: the network call (classifier-free guidance, chunking); ``editing``: SDEdit and inpainting;
+``common``: per-sample noise, timestep batches and the checks the loop and the samplers share. The samplers
+themselves are components (``ddpm_kit.components.samplers``). Import the submodules directly.
+"""

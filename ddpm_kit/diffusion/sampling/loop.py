@@ -18,12 +18,17 @@ import torch
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
-from ddpm_kit.diffusion.samplers.common import (
-    PerSampleNoise, buffer_device, check_parameterization, draw_noise, initial_noise, keep_intermediate,
+from ddpm_kit.diffusion.sampling.common import (
+    PerSampleNoise,
+    buffer_device,
+    check_parameterization,
+    draw_noise,
+    initial_noise,
+    keep_intermediate,
     timestep_batch,
 )
-from ddpm_kit.diffusion.samplers.editing import Edit, first_kept_step, level, level_after, noised, renoise, snapshot
-from ddpm_kit.diffusion.samplers.prediction import Denoiser, Frame, Network, Prediction
+from ddpm_kit.diffusion.sampling.editing import Edit, first_kept_step, level, level_after, noised, renoise, snapshot
+from ddpm_kit.diffusion.sampling.prediction import Denoiser, Frame, Network, Prediction
 
 #: ``progress(steps done, steps in all)``, called after every step
 StepProgress = Callable[[int, int], None]
@@ -95,7 +100,7 @@ class Sampler(ABC):
         """(samples, intermediates). Draws: x_T first, then what the updates draw, in step order, so a
         generator seeded like upstream's global RNG gives upstream's numbers. Intermediates: x_T, then x after
         the step k steps before the last when k % log_every_t == 0, and after the first step.
-        ``edit``: SDEdit and inpainting of ``edit.init`` (``ddpm_kit.diffusion.samplers.editing``)."""
+        ``edit``: SDEdit and inpainting of ``edit.init`` (``ddpm_kit.diffusion.sampling.editing``)."""
         self.check(buffers, parameterization)
         steps = self.plan(buffers, parameterization)
         model = Denoiser(denoiser, buffers, parameterization, clip_denoised)

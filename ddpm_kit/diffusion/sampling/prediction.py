@@ -4,7 +4,7 @@ A sampler never reads the raw network output. It asks the ``Denoiser`` for a ``P
 denoiser calls the network once, converts the output by the model's parameterization (eps, x0 or v, the
 formulas of ``ddpm_kit.diffusion.parameterization``) and applies ``clip_denoised`` (x0 clamped to [-1, 1],
 eps recomputed from the clamped x0). Conditioning, classifier-free guidance and chunking are folded into
-the network callable (``ddpm_kit.diffusion.samplers.network.ModelCall``) before the denoiser is built.
+the network callable (``ddpm_kit.diffusion.sampling.network.ModelCall``) before the denoiser is built.
 
 The conversion happens in a *frame*: by default the float32 schedule buffers at the integer t (upstream's
 ``predict_start_from_noise`` / ``predict_start_from_z_and_v`` arithmetic, so ancestral DDPM keeps

@@ -42,7 +42,7 @@ def _inception_fid_fixture(tmp: Path) -> dict[str, Any]:
     """Seeded random FID Inception weights (the published file cannot be shipped or downloaded)."""
     import torch
 
-    from ddpm_kit.components.feature_extractors.inception_blocks import FIDInceptionV3
+    from ddpm_kit.components.feature_extractors.inception_blocks_impl import FIDInceptionV3
 
     path = tmp / "inception_fid_random.pth"
     torch.manual_seed(0)

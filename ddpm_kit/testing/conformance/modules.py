@@ -184,7 +184,7 @@ def ema_round_trip(spec: Any, ctx: Context) -> list[str]:
 
 def ema_scope_restores(spec: Any, ctx: Context) -> list[str]:
     """``ema_scope`` swaps the shadows in and restores the training weights exactly."""
-    from ddpm_kit.components.ema import ema_scope
+    from ddpm_kit.components.ema.base_impl import ema_scope
 
     model, ema = _trained_ema(spec, 3)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}

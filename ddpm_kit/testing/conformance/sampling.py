@@ -21,9 +21,9 @@ def oracle_buffers(timesteps: int) -> dict[str, torch.Tensor]:
     beta_0 is tiny because samplers may stop at the first noise level (DDIM keeps sqrt(1 - alpha_bar_0)
     of noise, as upstream does); ``first_level_noise`` bounds that.
     """
-    from ddpm_kit.components.schedules import make_betas
+    from ddpm_kit.components.schedules.base_impl import make_betas
+    from ddpm_kit.components.schedules.sqrt_linear import SqrtLinearSchedule
     from ddpm_kit.diffusion.buffers import schedule_buffers
-    from ddpm_kit.specs.schedules.sqrt_linear import SqrtLinearSchedule
 
     return schedule_buffers(make_betas(SqrtLinearSchedule(linear_start=1e-6, linear_end=20.0 / timesteps), timesteps))
 
@@ -124,12 +124,12 @@ def sampler_gaussian(spec: Any, ctx: Context) -> list[str]:
 def sampler_contract(spec: Any, ctx: Context) -> list[str]:
     """The implementation is a ``Sampler`` (the shared loop); a sampler that declares ``stochastic = False``
     gives the same samples from the same x_T whatever the generator."""
-    from ddpm_kit.diffusion.samplers.loop import Sampler
+    from ddpm_kit.diffusion.sampling.loop import Sampler
 
     sampler = spec.load_impl()(spec)
     if not isinstance(sampler, Sampler):
-        return [f"impl(spec) is a {type(sampler).__name__}, not a ddpm_kit.diffusion.samplers.Sampler (subclass it "
-                "and implement plan and update)"]
+        return [f"impl(spec) is a {type(sampler).__name__}, not a ddpm_kit.diffusion.sampling.loop.Sampler "
+                "(subclass it and implement plan and update)"]
     if spec.stochastic:
         return []
     timesteps = _timesteps(spec)
@@ -154,7 +154,7 @@ SAMPLER = (
 def data_items(spec: Any, ctx: Context) -> list[str]:
     """Train items hold the declared keys; the first has the declared shape, float32, finite, and matches
     the declared layout; building twice gives the same first item."""
-    from ddpm_kit.specs.data.base import CHANNELS_FIRST
+    from ddpm_kit.components.data.base import CHANNELS_FIRST
 
     splits = spec.load_impl()(spec)
     if len(splits.train) == 0:

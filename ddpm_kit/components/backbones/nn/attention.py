@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from ddpm_kit.backbones.layers import maybe_checkpoint, normalization, zero_module
+from ddpm_kit.components.backbones.nn.layers import maybe_checkpoint, normalization, zero_module
 
 
 def qkv_attention(qkv: torch.Tensor, heads: int, legacy_order: bool) -> torch.Tensor:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from ddpm_kit.specs.backbones import GROUPNORM_GROUPS
+from ddpm_kit.components.backbones.unet_checks import GROUPNORM_GROUPS
 
 
 class GroupNorm32(nn.GroupNorm):

@@ -5,8 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ddpm_kit.backbones.layers import (
-    Downsample, TimestepBlock, Upsample, conv_nd, maybe_checkpoint, normalization, zero_module,
+from ddpm_kit.components.backbones.nn.layers import (
+    Downsample,
+    TimestepBlock,
+    Upsample,
+    conv_nd,
+    maybe_checkpoint,
+    normalization,
+    zero_module,
 )
 
 

@@ -7,7 +7,13 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from ddpm_kit.backbones.layers import ContextBlock, LayerNorm32, maybe_checkpoint, normalization, zero_module
+from ddpm_kit.components.backbones.nn.layers import (
+    ContextBlock,
+    LayerNorm32,
+    maybe_checkpoint,
+    normalization,
+    zero_module,
+)
 
 
 class CrossAttention(nn.Module):

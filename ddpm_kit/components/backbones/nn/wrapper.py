@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ddpm_kit.specs.conditioning import conditioning_slots
+from ddpm_kit.components.backbones.conditioning import conditioning_slots
 
 Condition = torch.Tensor | Sequence[torch.Tensor] | None
 

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ddpm_kit.specs.ema.base import power_std_to_gamma
+from ddpm_kit.components.ema.base import power_std_to_gamma
 from ddpm_kit_extras.ema import posthoc_coefficients
 from ddpm_kit_extras.impl.ema import PostHocPowerEma, combine
 

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ddpm_kit.specs.schedules.base import RescalableScheduleSpec
+from ddpm_kit.components.schedules.base import RescalableScheduleSpec
 
 
 # ----------------------------------------------------------------------------------------- pure-Python math

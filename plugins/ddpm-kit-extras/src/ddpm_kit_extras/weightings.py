@@ -1,7 +1,7 @@
 """Soft-min-SNR loss weighting (torch-free spec; ``weight_reference`` is the weighting: ddpm-kit tabulates it).
 
 The weight multiplies the per-sample loss of the model's parameterization; it is written so that all
-three parameterizations optimise the same x0-space objective (see ``ddpm_kit.specs.weightings``):
+three parameterizations optimise the same x0-space objective (see ``ddpm_kit.components.weightings``):
 |x0 - x0_hat|^2 = |eps - eps_hat|^2 / snr = |v - v_hat|^2 / (snr + 1).
 """
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ddpm_kit.specs.schedules.base import beta_problems
+from ddpm_kit.components.schedules.base import beta_problems
 from ddpm_kit.registry import ScheduleSpec
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ddpm_kit.components.ema.base import EMAModule
+from ddpm_kit.components.ema.base_impl import EMAModule
 from ddpm_kit_extras.ema import PostHocPowerEmaSpec, power_decay
 
 

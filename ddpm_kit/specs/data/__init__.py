@@ -1,8 +1,0 @@
-"""Data source specs (torch-free), one module each: what a source yields, known before any file is read.
-
-Every source yields items ``{image_key: Tensor, label_key: int64 scalar (when labelled)}``.
-Images are channels-first ``[C, H, W]`` float32 in [-1, 1] (layout ``channels_first``); point
-sets are ``[D]`` float32 vectors (layout ``vector``). The layout is declared by the source and
-never guessed from a shape. A deterministic share ``val_fraction`` of the items (a permutation
-seeded by ``split_seed``) forms the validation set; 0 means no validation set.
-"""

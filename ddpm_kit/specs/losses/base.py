@@ -1,5 +1,0 @@
-"""What the built-in losses share."""
-
-from __future__ import annotations
-
-IMPL_MODULE = "ddpm_kit.components.losses"
