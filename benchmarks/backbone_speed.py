@@ -24,8 +24,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ddpm_kit.components.backbones.unet import UNetSpec
 from ddpm_kit.components.backbones.unet_impl import build_unet
+from ddpm_kit.components.backbones.unet import UNetSpec
 
 log = logging.getLogger(__name__)
 

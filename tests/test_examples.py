@@ -19,8 +19,8 @@ def test_example_validates(path):
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_resolved_config_round_trips(path):
     """The fully resolved config (what checkpoints and config.yaml store) validates to the same config."""
-    from ddpm_kit.config import validate_source
     from ddpm_kit.config.source import Source
+    from ddpm_kit.config import validate_source
 
     config = validate_file(path).raise_for_errors()
     again = validate_source(Source(config.model_dump(mode="json"), "resolved")).raise_for_errors()

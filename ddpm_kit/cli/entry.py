@@ -15,6 +15,7 @@ import gc
 import os
 import sys
 
+
 from ddpm_kit.cli.errors import UserError
 
 __all__ = ["UserError", "console", "main"]

@@ -19,8 +19,8 @@ from typing import Any, Optional
 import typer
 
 from ddpm_kit.cli.app import app
-from ddpm_kit.cli.common import CKPT_HELP, missing_path_error, one_paragraph, pick_device
 from ddpm_kit.cli.errors import UserError
+from ddpm_kit.cli.common import CKPT_HELP, missing_path_error, one_paragraph, pick_device
 
 log = logging.getLogger(__name__)
 

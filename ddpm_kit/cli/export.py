@@ -16,8 +16,8 @@ from typing import Optional
 import typer
 
 from ddpm_kit.cli.app import app
-from ddpm_kit.cli.common import CKPT_HELP, EXPECT_HELP, expectations, missing_path_error
 from ddpm_kit.cli.errors import UserError
+from ddpm_kit.cli.common import CKPT_HELP, EXPECT_HELP, expectations, missing_path_error
 
 
 @app.command()

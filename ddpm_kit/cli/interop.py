@@ -12,8 +12,8 @@ from typing import Any
 import typer
 
 from ddpm_kit.cli.app import app
-from ddpm_kit.cli.common import missing_path_error
 from ddpm_kit.cli.errors import UserError
+from ddpm_kit.cli.common import missing_path_error
 
 
 @app.command("import-diffusers")

@@ -19,13 +19,7 @@ import typer
 
 from ddpm_kit.cli.app import app
 from ddpm_kit.cli.common import (
-    CKPT_HELP,
-    EXPECT_HELP,
-    check_output,
-    expectations,
-    missing_path_error,
-    one_paragraph,
-    pick_device,
+    CKPT_HELP, EXPECT_HELP, check_output, expectations, missing_path_error, one_paragraph, pick_device,
 )
 from ddpm_kit.cli.errors import UserError
 

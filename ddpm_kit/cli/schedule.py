@@ -77,8 +77,8 @@ def plot(schedules: list[str] = typer.Argument(..., help=SPEC_HELP),
                                         help="number of steps T"),
          output: Path = typer.Option(Path("schedules.png"), "-o", "--output", help="PNG to write")) -> None:
     """Draw alpha_bar and log-SNR against t for the named schedules."""
-    from ddpm_kit.cli.common import check_output
     from ddpm_kit.cli.errors import UserError
+    from ddpm_kit.cli.common import check_output
     from ddpm_kit.plotting import line_chart
 
     check_output(output, (".png",), "-o")

@@ -47,9 +47,8 @@ def train(
     from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.components.data.base_impl import DataSourceError
     from ddpm_kit.components.feature_extractors.base_impl import ExtractorError
-    from ddpm_kit.training.run import RunDirError, TrainingInterrupted, TrainingStopped
-    from ddpm_kit.training.run import train as run_training
     from ddpm_kit.training.startup import DeviceError
+    from ddpm_kit.training.run import RunDirError, TrainingInterrupted, TrainingStopped, train as run_training
 
     try:
         result = run_training(run, out_dir, resume=resume, force=force, config_path=config)

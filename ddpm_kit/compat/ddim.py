@@ -18,15 +18,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ddpm_kit.components.samplers.ddim import DDIMSamplerSpec
-from ddpm_kit.components.samplers.ddim_impl import DDIMSampler as _KitDDIM
-from ddpm_kit.components.samplers.ddim_impl import ddim_sampling_parameters
-from ddpm_kit.components.samplers.spacings import ddim_timesteps
 from ddpm_kit.diffusion.parameterization import predict_start_from_z_and_v, split_output
 from ddpm_kit.diffusion.sampling.common import keep_intermediate
 from ddpm_kit.diffusion.sampling.prediction import Network
+from ddpm_kit.components.samplers.ddim_impl import DDIMSampler as _KitDDIM
+from ddpm_kit.components.samplers.ddim_impl import ddim_sampling_parameters
 from ddpm_kit.module import DDPM
 from ddpm_kit.registry.kinds import check_parameterization
+from ddpm_kit.components.samplers.spacings import ddim_timesteps
+from ddpm_kit.components.samplers.ddim import DDIMSamplerSpec
 
 log = logging.getLogger(__name__)
 

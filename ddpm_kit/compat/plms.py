@@ -15,9 +15,9 @@ import torch
 from torch import Tensor
 
 from ddpm_kit.compat.ddim import Conditioning, DDIMSampler
-from ddpm_kit.components.samplers.plms import PLMSSamplerSpec
-from ddpm_kit.components.samplers.plms_impl import PLMSSampler as _KitPLMS
 from ddpm_kit.diffusion.sampling.common import keep_intermediate
+from ddpm_kit.components.samplers.plms_impl import PLMSSampler as _KitPLMS
+from ddpm_kit.components.samplers.plms import PLMSSamplerSpec
 
 
 class _RecordingPLMS(_KitPLMS):

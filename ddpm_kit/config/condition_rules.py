@@ -8,10 +8,10 @@ condition must have the samples' spatial size; a source that declares the shape 
 
 from __future__ import annotations
 
-from ddpm_kit.components.backbones.conditioning import conditioning_slots
+from ddpm_kit.registry.sizes import as_hw
 from ddpm_kit.config.errors import Issues
 from ddpm_kit.config.run import RunConfig
-from ddpm_kit.registry.sizes import as_hw
+from ddpm_kit.components.backbones.conditioning import conditioning_slots
 
 
 def check_concat_condition(run: RunConfig, issues: Issues) -> None:

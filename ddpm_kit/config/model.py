@@ -13,21 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ddpm_kit.registry import (
-    BACKBONES,
-    EMAS,
-    LOSSES,
-    LR_SCHEDULES,
-    SAMPLERS,
-    SCHEDULES,
-    WEIGHTINGS,
-    BackboneSpec,
-    Component,
-    EMASpec,
-    LossSpec,
-    LRScheduleSpec,
-    SamplerSpec,
-    ScheduleSpec,
-    WeightingSpec,
+    BACKBONES, EMAS, LOSSES, LR_SCHEDULES, SAMPLERS, SCHEDULES, WEIGHTINGS,
+    BackboneSpec, Component, EMASpec, LossSpec, LRScheduleSpec, SamplerSpec, ScheduleSpec, WeightingSpec,
 )
 from ddpm_kit.registry.scalars import reject_bool_number
 from ddpm_kit.registry.sizes import ImageSize, as_hw

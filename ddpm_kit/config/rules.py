@@ -11,7 +11,6 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from ddpm_kit.components.backbones.conditioning import CONDITIONING_KEYS, conditioning_slots
 from ddpm_kit.config import augment_rules, budget, run_rules
 from ddpm_kit.config.condition_rules import check_concat_condition
 from ddpm_kit.config.errors import Issues
@@ -21,6 +20,7 @@ from ddpm_kit.config.model import ModelConfig
 from ddpm_kit.config.run import RunConfig
 from ddpm_kit.registry import did_you_mean
 from ddpm_kit.registry.sizes import as_hw, size_text
+from ddpm_kit.components.backbones.conditioning import CONDITIONING_KEYS, conditioning_slots
 
 TERMINAL_ALPHA_BAR_WARN = 1e-2
 #: eps-prediction without clipping: warn when x0 = (x_t - sqrt(1 - a) eps) / sqrt(a) amplifies an eps error

@@ -7,7 +7,7 @@ from typing import Any
 
 from ddpm_kit.config.rules import effective_timesteps
 from ddpm_kit.config.run import RunConfig
-from ddpm_kit.registry import BACKBONES, SAMPLERS, SCHEDULES, Origin
+from ddpm_kit.registry import SAMPLERS, SCHEDULES, BACKBONES, Origin
 
 
 def summarize(run: RunConfig) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from ddpm_kit.config.source import Source, read_yaml
 from ddpm_kit.registry import REGISTRIES
 from ddpm_kit.registry.field import spec_warnings
 
+
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -6,25 +6,13 @@ int64 timesteps ``t`` [B]; nothing here holds state.
 """
 
 from ddpm_kit.diffusion.buffers import (
-    BUFFER_NAMES,
-    LVLB_VARIANTS,
-    Schedule,
-    lvlb_weights,
-    register_schedule,
-    schedule_buffers,
-    schedule_buffers_f64,
+    BUFFER_NAMES, LVLB_VARIANTS, Schedule, lvlb_weights, register_schedule, schedule_buffers, schedule_buffers_f64,
 )
 from ddpm_kit.diffusion.forward import Buffers, extract, q_mean_variance, q_sample, snr
 from ddpm_kit.diffusion.objective import compose_loss
 from ddpm_kit.diffusion.parameterization import (
-    PARAMETERIZATIONS,
-    get_v,
-    predict_eps_from_z_and_v,
-    predict_start_from_noise,
-    predict_start_from_z_and_v,
-    predict_x0,
-    split_output,
-    training_target,
+    PARAMETERIZATIONS, get_v, predict_eps_from_z_and_v, predict_start_from_noise, predict_start_from_z_and_v,
+    predict_x0, split_output, training_target,
 )
 from ddpm_kit.diffusion.posterior import p_mean_variance, q_posterior, reverse_step
 

@@ -9,11 +9,7 @@ import numpy as np
 
 from ddpm_kit.evaluation.errors import EvaluationError
 from ddpm_kit.evaluation.metrics import (
-    as_features,
-    classifier_score,
-    feature_stats,
-    frechet_distance,
-    kernel_inception_distance,
+    as_features, classifier_score, feature_stats, frechet_distance, kernel_inception_distance,
 )
 from ddpm_kit.evaluation.names import DEFAULT_K, check_metric_names, min_samples_for
 from ddpm_kit.evaluation.neighbours import memorisation_score, precision_recall

@@ -18,8 +18,8 @@ from typing import Any
 
 from torch import Tensor
 
-from ddpm_kit.components.backbones.unet import UNetSpec
 from ddpm_kit.interop.unet_keys import NotRepresentable, to_diffusers, unet2d_config
+from ddpm_kit.components.backbones.unet import UNetSpec
 
 log = logging.getLogger(__name__)
 

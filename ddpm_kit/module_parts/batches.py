@@ -9,8 +9,8 @@ import torch
 from einops import rearrange
 from torch import Tensor
 
-from ddpm_kit.components.backbones.conditioning import conditioning_slots
 from ddpm_kit.config.model import ConditionKeys, UCGEntry
+from ddpm_kit.components.backbones.conditioning import conditioning_slots
 
 LAYOUTS = ("channels_last", "channels_first", "vector")
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from ddpm_kit.checkpoint import LoadReport, init_from_ckpt
 from ddpm_kit.components.backbones.nn.wrapper import DiffusionWrapper
+from ddpm_kit.checkpoint import LoadReport, init_from_ckpt
 from ddpm_kit.components.ema.base_impl import EMAModule
 from ddpm_kit.components.schedules.base_impl import make_betas
 from ddpm_kit.components.weightings.base_impl import weight_table

@@ -7,9 +7,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ddpm_kit.diffusion.forward import q_sample
 from ddpm_kit.diffusion.sampling.editing import Edit, EditUnsupported
 from ddpm_kit.diffusion.sampling.loop import Sampler
+from ddpm_kit.diffusion.forward import q_sample
 from ddpm_kit.diffusion.sampling.network import EvaluationMonitor, ModelCall
 from ddpm_kit.module_parts.batches import conditions, labels_of
 

@@ -10,9 +10,9 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 from torch import Tensor
 
-from ddpm_kit.components.samplers.ddpm import DDPMSamplerSpec
-from ddpm_kit.components.samplers.ddpm_impl import AncestralSampler
 from ddpm_kit.diffusion import forward, parameterization, posterior
+from ddpm_kit.components.samplers.ddpm_impl import AncestralSampler
+from ddpm_kit.components.samplers.ddpm import DDPMSamplerSpec
 
 
 def noise_like(shape: Sequence[int], device: torch.device, repeat: bool = False) -> Tensor:

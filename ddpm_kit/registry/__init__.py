@@ -2,29 +2,9 @@
 
 from ddpm_kit.registry.field import Component
 from ddpm_kit.registry.kinds import (
-    AUGMENTATIONS,
-    BACKBONES,
-    DATA_SOURCES,
-    EMAS,
-    FEATURE_EXTRACTORS,
-    LOSSES,
-    LR_SCHEDULES,
-    PARAMETERIZATIONS,
-    REGISTRIES,
-    SAMPLERS,
-    SCHEDULES,
-    WEIGHTINGS,
-    AugmentSpec,
-    BackboneSpec,
-    DataSpec,
-    EMASpec,
-    FeatureExtractorSpec,
-    LossSpec,
-    LRScheduleSpec,
-    SamplerSpec,
-    ScheduleSpec,
-    WeightingSpec,
-    check_parameterization,
+    AUGMENTATIONS, BACKBONES, DATA_SOURCES, EMAS, FEATURE_EXTRACTORS, LOSSES, LR_SCHEDULES, PARAMETERIZATIONS,
+    REGISTRIES, SAMPLERS, SCHEDULES, WEIGHTINGS, AugmentSpec, BackboneSpec, DataSpec, EMASpec, FeatureExtractorSpec,
+    LossSpec, LRScheduleSpec, SamplerSpec, ScheduleSpec, WeightingSpec, check_parameterization,
 )
 from ddpm_kit.registry.registry import MissingDependency, Origin, PluginError, Registry, RegistryError, did_you_mean
 from ddpm_kit.registry.spec import Spec, SpecWarning, report_warning

@@ -22,7 +22,9 @@ class each: their pure-Python formula is what the model uses (``make_betas``, ``
 from __future__ import annotations
 
 import math
-from typing import Annotated, ClassVar
+from typing import ClassVar
+
+from typing import Annotated
 
 from pydantic import Field
 

@@ -22,10 +22,7 @@ from ddpm_kit.components.schedules.base_impl import make_betas
 from ddpm_kit.diffusion.buffers import BUFFER_NAMES, lvlb_weights, schedule_buffers, schedule_buffers_f64
 from ddpm_kit.diffusion.forward import extract, q_sample
 from ddpm_kit.diffusion.parameterization import (
-    get_v,
-    predict_eps_from_z_and_v,
-    predict_start_from_noise,
-    predict_start_from_z_and_v,
+    get_v, predict_eps_from_z_and_v, predict_start_from_noise, predict_start_from_z_and_v,
 )
 from ddpm_kit.registry import PARAMETERIZATIONS, ScheduleSpec
 

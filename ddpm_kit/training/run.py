@@ -169,11 +169,7 @@ def train(run: RunConfig, out_dir: Path, resume: bool = False, callbacks: Sequen
     import pytorch_lightning as pl
 
     from ddpm_kit.training.startup import (
-        check_conditions_fit,
-        check_devices,
-        check_extractor_loads,
-        check_items_fit,
-        check_labels_fit,
+        check_conditions_fit, check_devices, check_extractor_loads, check_items_fit, check_labels_fit,
         check_trainer_settings,
     )
 

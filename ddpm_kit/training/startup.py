@@ -96,8 +96,8 @@ def check_conditions_fit(run: RunConfig, splits: Any) -> None:
     """DataSourceError when a concat condition, once read, does not stack with the samples: it must be [C_c, H, W]
     with the samples' H, W and in_channels = channels (+ 2 coordinates) + C_c (validation checks the sources
     that declare the shape, ``key_shapes``; an npz's ``extra_keys`` are known only here)."""
-    from ddpm_kit.components.backbones.conditioning import conditioning_slots
     from ddpm_kit.components.data.base_impl import DataSourceError
+    from ddpm_kit.components.backbones.conditioning import conditioning_slots
 
     model = run.model
     key = model.condition_keys.concat

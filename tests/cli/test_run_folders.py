@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+
 TOY = {
     "model": {"unet_config": {"name": "mlp", "data_dim": 2, "hidden": 16, "depth": 1}, "channels": 2,
               "image_size": 1, "timesteps": 20, "parameterization": "v", "clip_denoised": False,

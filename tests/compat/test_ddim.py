@@ -100,8 +100,8 @@ def test_x0_models_are_refused():
 
 
 def test_classifier_free_guidance_as_upstream():
-    from ddpm_kit import DDPM
     from tests.compat.helpers import UNET_PARAMS, UNET_TARGET
+    from ddpm_kit import DDPM
 
     torch.manual_seed(0)
     params = dict(UNET_PARAMS, use_spatial_transformer=True, context_dim=8)

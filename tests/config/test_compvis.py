@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from ddpm_kit.config import validate_file
-from tests.config.helpers import error_paths, report_for
 from tests.conftest import DATA, ROOT
+from tests.config.helpers import error_paths, report_for
 
 UPSTREAM = sorted((DATA / "compvis-configs").rglob("*.yaml"))
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ddpm_kit.config.source import parse_yaml
-from tests.config.helpers import report_for
 from tests.conftest import BASE_CONFIG
+from tests.config.helpers import report_for
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -9,14 +9,10 @@ import pytest
 import torch
 
 from ddpm_kit.components.schedules.base_impl import make_betas
-from ddpm_kit.components.schedules.linear import LinearSchedule
 from ddpm_kit.diffusion.buffers import (
-    BUFFER_NAMES,
-    lvlb_weights,
-    register_schedule,
-    schedule_buffers,
-    schedule_buffers_f64,
+    BUFFER_NAMES, lvlb_weights, register_schedule, schedule_buffers, schedule_buffers_f64,
 )
+from ddpm_kit.components.schedules.linear import LinearSchedule
 from tests.diffusion.vectors import as_float, schedule_arrays, schedule_cases, spec_for
 
 CASES = sorted(schedule_cases())

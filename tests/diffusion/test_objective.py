@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 
+from ddpm_kit.components.schedules.base_impl import make_betas
+from ddpm_kit.diffusion import compose_loss, q_sample, register_schedule, training_target
 from ddpm_kit.components.losses.l1 import L1Loss
 from ddpm_kit.components.losses.l2 import L2Loss
-from ddpm_kit.components.schedules.base_impl import make_betas
 from ddpm_kit.components.schedules.linear import LinearSchedule
-from ddpm_kit.diffusion import compose_loss, q_sample, register_schedule, training_target
 from tests.diffusion.vectors import loss_vectors
 
 LOSSES = {"l2": L2Loss(), "l1": L1Loss()}

@@ -6,25 +6,13 @@ import pytest
 import torch
 
 from ddpm_kit.components.schedules.base_impl import make_betas
+from ddpm_kit.diffusion import (
+    extract, get_v, p_mean_variance, predict_eps_from_z_and_v, predict_start_from_noise,
+    predict_start_from_z_and_v, predict_x0, q_mean_variance, q_posterior, q_sample, schedule_buffers,
+    schedule_buffers_f64, snr, split_output, training_target,
+)
 from ddpm_kit.components.schedules.cosine import CosineSchedule
 from ddpm_kit.components.schedules.linear import LinearSchedule
-from ddpm_kit.diffusion import (
-    extract,
-    get_v,
-    p_mean_variance,
-    predict_eps_from_z_and_v,
-    predict_start_from_noise,
-    predict_start_from_z_and_v,
-    predict_x0,
-    q_mean_variance,
-    q_posterior,
-    q_sample,
-    schedule_buffers,
-    schedule_buffers_f64,
-    snr,
-    split_output,
-    training_target,
-)
 
 T = 50
 

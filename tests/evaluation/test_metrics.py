@@ -7,12 +7,7 @@ import pytest
 
 from ddpm_kit.evaluation.errors import EvaluationError
 from ddpm_kit.evaluation.metrics import (
-    classifier_score,
-    feature_stats,
-    frechet_distance,
-    kernel_inception_distance,
-    mmd2_unbiased,
-    sqrtm_psd,
+    classifier_score, feature_stats, frechet_distance, kernel_inception_distance, mmd2_unbiased, sqrtm_psd,
 )
 
 scipy_linalg = pytest.importorskip("scipy.linalg")

@@ -12,12 +12,7 @@ import torch
 from ddpm_kit.evaluation.errors import EvaluationError
 from ddpm_kit.evaluation.features import FeatureSet
 from ddpm_kit.evaluation.reference import (
-    ReferenceStats,
-    cache_key,
-    cached_reference,
-    load_reference,
-    save_reference,
-    split_indices,
+    ReferenceStats, cache_key, cached_reference, load_reference, save_reference, split_indices,
 )
 
 DATA = {"name": "digits", "params": {"root": None}}

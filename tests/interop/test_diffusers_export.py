@@ -106,9 +106,9 @@ def test_pipelines_load_offline_and_the_scheduler_has_our_betas(exported):
 
 @pytest.mark.parametrize("name", ["digits", "rgb16"])
 def test_ddim_10_steps_match(exported, name):
-    from ddpm_kit.components.samplers.ddim import DDIMSamplerSpec
     from ddpm_kit.components.samplers.ddim_impl import DDIMSampler
     from ddpm_kit.module_parts.sampling import sample
+    from ddpm_kit.components.samplers.ddim import DDIMSamplerSpec
 
     ckpt, folder = exported[name]
     module = sampling_module(ckpt)

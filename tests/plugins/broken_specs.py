@@ -10,13 +10,7 @@ import math
 from typing import ClassVar, Literal
 
 from ddpm_kit.registry import (
-    BackboneSpec,
-    DataSpec,
-    EMASpec,
-    LossSpec,
-    LRScheduleSpec,
-    SamplerSpec,
-    WeightingSpec,
+    BackboneSpec, DataSpec, EMASpec, LossSpec, LRScheduleSpec, SamplerSpec, WeightingSpec,
 )
 
 IMPLS = "tests.plugins.broken_impls"

@@ -33,11 +33,10 @@ def train_and_sample(cli, tmp_path, config: str, overrides: list[str]) -> np.nda
 
 
 def test_extras_components_train_and_sample(cli, tmp_path):
-    from ddpm_kit_extras.impl.ema import PostHocPowerEma
-    from ddpm_kit_extras.posthoc import synthesize_into
-
     from ddpm_kit.generation import generate
     from ddpm_kit.inference import load_for_sampling
+    from ddpm_kit_extras.impl.ema import PostHocPowerEma
+    from ddpm_kit_extras.posthoc import synthesize_into
 
     samples = train_and_sample(cli, tmp_path, "plugins_extras.yaml", SMALL_UNET)
     module = load_for_sampling(tmp_path / "run" / "checkpoints" / "last.ckpt", ema=True)

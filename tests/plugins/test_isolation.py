@@ -13,10 +13,7 @@ from ddpm_kit.testing.conformance import check_component
 from tests.conftest import BASE_CONFIG
 from tests.plugins.conftest import refresh_registries
 from tests.plugins.fixture_plugins import (
-    CLASHING_LOSS,
-    RAISES_ON_IMPORT,
-    SCHEDULE_AS_BACKBONE,
-    TORCH_AT_MODULE_LEVEL,
+    CLASHING_LOSS, RAISES_ON_IMPORT, SCHEDULE_AS_BACKBONE, TORCH_AT_MODULE_LEVEL,
 )
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from ddpm_kit.registry import LOSSES, REGISTRIES, SCHEDULES, PluginError, RegistryError, ScheduleSpec
+from ddpm_kit.registry import REGISTRIES, SCHEDULES, LOSSES, PluginError, RegistryError, ScheduleSpec
 from ddpm_kit.testing.distributions import make_distribution
 from tests.config.helpers import error_paths, report_for
 

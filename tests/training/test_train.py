@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from ddpm_kit.config import validate_source
 from ddpm_kit.config.source import Source
+from ddpm_kit.config import validate_source
 from ddpm_kit.training.run import RunDirError, train
 
 TINY_UNET = {"name": "unet", "image_size": 8, "in_channels": 1, "out_channels": 1, "model_channels": 32,
@@ -59,6 +59,7 @@ def test_toy2d_samples_land_on_the_data(tmp_path):
     result = train(config, tmp_path / "run")
     assert result.global_step == 400
     from ddpm_kit.module import DDPM
+
     from ddpm_kit.registry import SAMPLERS
 
     module = DDPM.load_from_checkpoint(result.last_checkpoint, map_location="cpu").eval()

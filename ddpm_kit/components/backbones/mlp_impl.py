@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ddpm_kit.components.backbones.mlp import MLPSpec
 from ddpm_kit.components.backbones.nn.embeddings import timestep_embedding
+from ddpm_kit.components.backbones.mlp import MLPSpec
 
 
 class MLPBlock(nn.Module):

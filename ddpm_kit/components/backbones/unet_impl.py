@@ -14,12 +14,7 @@ from torch import nn
 from ddpm_kit.components.backbones.nn.attention import AttentionBlock
 from ddpm_kit.components.backbones.nn.embeddings import label_embedding, time_embed_mlp, timestep_embedding
 from ddpm_kit.components.backbones.nn.layers import (
-    Downsample,
-    TimestepEmbedSequential,
-    Upsample,
-    conv_nd,
-    normalization,
-    zero_module,
+    Downsample, TimestepEmbedSequential, Upsample, conv_nd, normalization, zero_module,
 )
 from ddpm_kit.components.backbones.nn.resblock import ResBlock
 from ddpm_kit.components.backbones.nn.transformer import SpatialTransformer

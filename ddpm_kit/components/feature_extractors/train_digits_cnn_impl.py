@@ -18,8 +18,8 @@ import torch
 from torch import Tensor
 
 from ddpm_kit.components.feature_extractors.base_impl import sha256_of
-from ddpm_kit.components.feature_extractors.digits_cnn import WEIGHTS_FILE
 from ddpm_kit.components.feature_extractors.digits_cnn_impl import DigitsNet
+from ddpm_kit.components.feature_extractors.digits_cnn import WEIGHTS_FILE
 
 log = logging.getLogger(__name__)
 SEED, EPOCHS, BATCH, LR = 0, 40, 64, 2e-3

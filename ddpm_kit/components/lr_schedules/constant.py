@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from ddpm_kit.components.lr_schedules.base import IMPL_FUNCTION, check_step
 from ddpm_kit.registry import LRScheduleSpec
+from ddpm_kit.components.lr_schedules.base import IMPL_FUNCTION, check_step
 
 
 class ConstantLRSpec(LRScheduleSpec):

@@ -6,15 +6,10 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from ddpm_kit.components.lr_schedules.base import (
-    IMPL_FUNCTION,
-    Multiplier,
-    Steps,
-    check_step,
-    cosine_decay,
-    linear_warmup,
-)
 from ddpm_kit.registry import LRScheduleSpec
+from ddpm_kit.components.lr_schedules.base import (
+    IMPL_FUNCTION, check_step, cosine_decay, linear_warmup, Multiplier, Steps,
+)
 
 
 class LambdaWarmUpCosineSpec(LRScheduleSpec):

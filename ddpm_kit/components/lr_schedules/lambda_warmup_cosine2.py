@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from ddpm_kit.components.lr_schedules.base import IMPL_FUNCTION, CycleSpec, cosine_decay
+from ddpm_kit.components.lr_schedules.base import IMPL_FUNCTION, cosine_decay, CycleSpec
 
 
 class LambdaWarmUpCosine2Spec(CycleSpec):

@@ -6,8 +6,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from ddpm_kit.components.lr_schedules.base import IMPL_FUNCTION, Steps, check_step, cosine_decay
 from ddpm_kit.registry import LRScheduleSpec
+from ddpm_kit.components.lr_schedules.base import IMPL_FUNCTION, check_step, cosine_decay, Steps
 
 
 class WarmupCosineSpec(LRScheduleSpec):

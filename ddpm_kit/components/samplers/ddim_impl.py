@@ -9,11 +9,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ddpm_kit.components.samplers.spacings import ddim_timesteps
 from ddpm_kit.diffusion.forward import Buffers
 from ddpm_kit.diffusion.sampling.common import check_eps_defined, timestep_batch
 from ddpm_kit.diffusion.sampling.loop import Noise, Sampler, Step
 from ddpm_kit.diffusion.sampling.prediction import Denoiser, Frame, Prediction
+from ddpm_kit.components.samplers.spacings import ddim_timesteps
 
 
 def ddim_sampling_parameters(

@@ -8,10 +8,10 @@ from typing import Any
 
 from torch import Tensor
 
-from ddpm_kit.components.samplers.spacings import MIN_ALPHA_BAR
 from ddpm_kit.diffusion.forward import Buffers
 from ddpm_kit.diffusion.sampling.loop import Noise, Sampler, Step
 from ddpm_kit.diffusion.sampling.prediction import Denoiser, Frame, Prediction
+from ddpm_kit.components.samplers.spacings import MIN_ALPHA_BAR
 
 
 def log_snr(alphas_cumprod: Tensor) -> list[float]:

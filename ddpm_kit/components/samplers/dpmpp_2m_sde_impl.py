@@ -7,9 +7,9 @@ from typing import Any
 
 from torch import Tensor
 
-from ddpm_kit.components.samplers.sigma_impl import SigmaSampler
 from ddpm_kit.diffusion.sampling.loop import Noise, Step
 from ddpm_kit.diffusion.sampling.prediction import Denoiser, Prediction
+from ddpm_kit.components.samplers.sigma_impl import SigmaSampler
 
 
 class DPMSolverPP2MSDESampler(SigmaSampler):

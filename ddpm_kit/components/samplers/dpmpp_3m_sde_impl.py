@@ -8,9 +8,9 @@ from typing import Any
 
 from torch import Tensor
 
-from ddpm_kit.components.samplers.sigma_impl import SigmaSampler, state_history
 from ddpm_kit.diffusion.sampling.loop import Noise, Step
 from ddpm_kit.diffusion.sampling.prediction import Denoiser, Prediction
+from ddpm_kit.components.samplers.sigma_impl import SigmaSampler, state_history
 
 
 class DPMSolverPP3MSDESampler(SigmaSampler):

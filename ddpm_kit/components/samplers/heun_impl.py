@@ -7,9 +7,9 @@ from typing import Any
 
 from torch import Tensor
 
-from ddpm_kit.components.samplers.sigma_impl import SigmaSampler, to_d
 from ddpm_kit.diffusion.sampling.loop import Noise, Step
 from ddpm_kit.diffusion.sampling.prediction import Denoiser, Prediction
+from ddpm_kit.components.samplers.sigma_impl import SigmaSampler, to_d
 
 
 class HeunSampler(SigmaSampler):

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ddpm_kit.components.samplers.ddim_impl import ddim_sampling_parameters
 from ddpm_kit.diffusion.forward import Buffers
 from ddpm_kit.diffusion.sampling.common import timestep_batch
+from ddpm_kit.components.samplers.ddim_impl import ddim_sampling_parameters
 from ddpm_kit.diffusion.sampling.loop import Noise, Sampler, Step
 from ddpm_kit.diffusion.sampling.prediction import Denoiser, Frame, Prediction
 

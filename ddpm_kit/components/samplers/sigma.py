@@ -17,9 +17,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from ddpm_kit.components.samplers.spacings import ddim_timesteps
 from ddpm_kit.registry import SamplerSpec
 from ddpm_kit.registry.kinds import PARAMETERIZATIONS
+from ddpm_kit.components.samplers.spacings import ddim_timesteps
 
 SigmaSpacing = Literal["karras", "uniform", "quad", "leading", "linspace", "trailing"]
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from torch import Tensor
 
-from ddpm_kit.components.samplers.spacings import discrete_sigmas, sampler_sigmas, sigma_to_t
 from ddpm_kit.diffusion.forward import Buffers
 from ddpm_kit.diffusion.sampling.common import check_eps_defined, check_parameterization, timestep_batch
 from ddpm_kit.diffusion.sampling.loop import Noise, Sampler, Step
 from ddpm_kit.diffusion.sampling.prediction import Denoiser, Frame, Prediction
+from ddpm_kit.components.samplers.spacings import discrete_sigmas, sampler_sigmas, sigma_to_t
 
 
 def vp_frame(sigma: float) -> Frame:

@@ -8,9 +8,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ddpm_kit.components.samplers.sigma_impl import SigmaSampler
 from ddpm_kit.diffusion.sampling.loop import Noise, Step
 from ddpm_kit.diffusion.sampling.prediction import Denoiser, Prediction
+from ddpm_kit.components.samplers.sigma_impl import SigmaSampler
 
 
 def unipc_rhos(rks: list[float], h: float, order: int, corrector: bool) -> tuple[float, float, list[float]]:

@@ -7,8 +7,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from ddpm_kit.components.schedules.base import beta_problems
 from ddpm_kit.registry import ScheduleSpec
+from ddpm_kit.components.schedules.base import beta_problems
 
 
 class GivenBetasSchedule(ScheduleSpec):

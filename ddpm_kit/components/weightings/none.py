@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ddpm_kit.components.weightings.base import check_parameterization
 from ddpm_kit.registry import WeightingSpec
+from ddpm_kit.components.weightings.base import check_parameterization
 
 
 class NoWeighting(WeightingSpec):

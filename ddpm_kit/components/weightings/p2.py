@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from ddpm_kit.components.weightings.base import check_parameterization
 from ddpm_kit.registry import WeightingSpec
+from ddpm_kit.components.weightings.base import check_parameterization
 
 
 class P2Weighting(WeightingSpec):

@@ -10,7 +10,6 @@ from torch import Tensor
 from ddpm_kit.diffusion.forward import Buffers
 from ddpm_kit.seeding import derive_seed
 
-
 class PerSampleNoise:
     """Noise with one seeded stream per sample: sample i's draws depend on (seed, i) alone, so the first k
     samples of a run of n are the samples of a run of k. Pass it where a sampler takes ``generator``."""

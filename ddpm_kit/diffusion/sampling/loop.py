@@ -19,12 +19,7 @@ from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
 from ddpm_kit.diffusion.sampling.common import (
-    PerSampleNoise,
-    buffer_device,
-    check_parameterization,
-    draw_noise,
-    initial_noise,
-    keep_intermediate,
+    PerSampleNoise, buffer_device, check_parameterization, draw_noise, initial_noise, keep_intermediate,
     timestep_batch,
 )
 from ddpm_kit.diffusion.sampling.editing import Edit, first_kept_step, level, level_after, noised, renoise, snapshot

@@ -34,11 +34,7 @@ from __future__ import annotations
 
 from ddpm_kit.registry import REGISTRIES, Spec
 from ddpm_kit.testing.conformance.runner import (
-    ComponentReport,
-    PropertyResult,
-    component_report,
-    run_checks,
-    select,
+    ComponentReport, PropertyResult, component_report, run_checks, select,
 )
 
 

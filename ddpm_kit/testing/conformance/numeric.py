@@ -130,9 +130,9 @@ def weighting_limits(spec: Any, ctx: Context) -> list[str]:
 def weighting_table(spec: Any, ctx: Context) -> list[str]:
     """The [T] table a model builds (``weight_table``) on a CompVis schedule and a zero-terminal-SNR one."""
     from ddpm_kit.components.schedules.base_impl import make_betas
-    from ddpm_kit.components.schedules.linear import LinearSchedule
     from ddpm_kit.components.weightings.base_impl import weight_table
     from ddpm_kit.diffusion.buffers import schedule_buffers
+    from ddpm_kit.components.schedules.linear import LinearSchedule
 
     problems = []
     for zero_terminal_snr in (False, True):

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 import torch
-from ddpm_kit_diffusers.specs import UNet2DSpec
 from pydantic import ValidationError
 
 from ddpm_kit.registry import PluginError
 from ddpm_kit.testing.conformance.isolation import heavy_imports
+from ddpm_kit_diffusers.specs import UNet2DSpec
 
 TINY = UNet2DSpec.conformance_examples[0]
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from ddpm_kit_extras.ema import PostHocPowerEmaSpec, posthoc_coefficients, profile_inner_product, solve
-from ddpm_kit_extras.impl.ema import PostHocPowerEma
-from ddpm_kit_extras.posthoc import synthesize
 from pydantic import ValidationError
 from torch import nn
 
 from ddpm_kit.components.ema.base import power_std_to_gamma
 from ddpm_kit.components.ema.power import PowerEmaSpec
+from ddpm_kit_extras.ema import PostHocPowerEmaSpec, posthoc_coefficients, profile_inner_product, solve
+from ddpm_kit_extras.impl.ema import PostHocPowerEma
+from ddpm_kit_extras.posthoc import synthesize
 
 
 def test_solver_inverts_a_small_system():

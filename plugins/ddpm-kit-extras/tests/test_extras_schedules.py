@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-from ddpm_kit_extras.schedules import LaplaceSchedule, ShiftedCosineSchedule, log_sigmoid
 from pydantic import ValidationError
 
 from ddpm_kit.components.schedules.base_impl import make_betas
 from ddpm_kit.testing import check_schedule, check_schedule_family
+from ddpm_kit_extras.schedules import LaplaceSchedule, ShiftedCosineSchedule, log_sigmoid
 
 
 def sigmoid(x: float) -> float:

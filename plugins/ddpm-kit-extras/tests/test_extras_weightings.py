@@ -6,13 +6,13 @@ import math
 
 import pytest
 import torch
-from ddpm_kit_extras.weightings import SoftMinSNRWeighting
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ddpm_kit.components.weightings.base_impl import weight_table
-from ddpm_kit.components.weightings.min_snr import MinSNRWeighting
 from ddpm_kit.registry.kinds import snr_from_alpha_bar
+from ddpm_kit.components.weightings.min_snr import MinSNRWeighting
+from ddpm_kit_extras.weightings import SoftMinSNRWeighting
 
 snrs = st.floats(1e-8, 1e8)
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from ddpm_kit_hf.specs import HFDatasetSpec
 from pydantic import ValidationError
 
 from ddpm_kit.components.data.base_impl import DataSourceError
 from ddpm_kit.registry import PluginError
 from ddpm_kit.testing.conformance import check_component
 from ddpm_kit.testing.conformance.isolation import heavy_imports
+from ddpm_kit_hf.specs import HFDatasetSpec
 
 datasets = pytest.importorskip("datasets", reason="the optional 'datasets' package is not installed")
 

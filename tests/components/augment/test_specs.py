@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from ddpm_kit.components.augment.edm import EDMAugmentSpec
 from ddpm_kit.registry import AUGMENTATIONS, RegistryError
+from ddpm_kit.components.augment.edm import EDMAugmentSpec
 
 
 def test_the_built_ins_are_registered_through_entry_points():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ddpm_kit.components.backbones.unet import UNetSpec
 from ddpm_kit.components.backbones.unet_impl import build_unet
+from ddpm_kit.components.backbones.unet import UNetSpec
 
 TINY = dict(image_size=8, in_channels=1, out_channels=1, model_channels=32, num_res_blocks=1,
             attention_resolutions=[2], channel_mult=[1, 2], num_head_channels=16, use_scale_shift_norm=True)

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from ddpm_kit.components.backbones.nn.layers import GroupNorm32
-from ddpm_kit.components.backbones.unet import UNetSpec
 from ddpm_kit.components.backbones.unet_impl import build_unet
+from ddpm_kit.components.backbones.unet import UNetSpec
 
 CASES = {
     "attention": dict(image_size=8, in_channels=3, out_channels=3, model_channels=32, num_res_blocks=1,

@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from ddpm_kit.components.backbones.nn.attention import AttentionBlock
 from ddpm_kit.components.backbones.nn.transformer import SpatialTransformer
-from ddpm_kit.components.backbones.unet import UNetSpec
 from ddpm_kit.components.backbones.unet_impl import build_unet
+from ddpm_kit.components.backbones.unet import UNetSpec
 
 
 @st.composite

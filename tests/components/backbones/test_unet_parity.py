@@ -8,8 +8,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from ddpm_kit.components.backbones.unet import UNetSpec
 from ddpm_kit.components.backbones.unet_impl import build_unet
+from ddpm_kit.components.backbones.unet import UNetSpec
+
 from tests.components.backbones.helpers import PARITY, PARITY_CASES, STATE_KEYS, recipe_state_dict, state_dict_sha256
 
 pytestmark = pytest.mark.filterwarnings("error", "ignore::ddpm_kit.registry.SpecWarning")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from ddpm_kit.components.backbones.unet_impl import build_unet
 from ddpm_kit.components.backbones.nn.wrapper import DiffusionWrapper
 from ddpm_kit.components.backbones.unet import UNetSpec
-from ddpm_kit.components.backbones.unet_impl import build_unet
 
 B, C, CONCAT, CTX = 2, 2, 3, 8
 BASE = dict(image_size=8, model_channels=32, num_res_blocks=1, attention_resolutions=(2,), channel_mult=(1, 2),

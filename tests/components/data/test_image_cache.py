@@ -12,8 +12,8 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from ddpm_kit.components.data.base_impl import DataSourceError
-from ddpm_kit.components.data.image_folder import ImageFolderSpec
 from ddpm_kit.components.data.image_folder_impl import build_image_folder
+from ddpm_kit.components.data.image_folder import ImageFolderSpec
 
 
 def write_folder(root: Path, count: int = 6) -> None:

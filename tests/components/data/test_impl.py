@@ -11,11 +11,11 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from ddpm_kit.components.data.base_impl import DataSourceError, DataSplits, TensorDictDataset, split_indices
+from ddpm_kit.registry import DATA_SOURCES
 from ddpm_kit.components.data.digits import DigitsSpec
 from ddpm_kit.components.data.image_folder import ImageFolderSpec
 from ddpm_kit.components.data.npz import NpzSpec
 from ddpm_kit.components.data.toy2d import Toy2dSpec
-from ddpm_kit.registry import DATA_SOURCES
 
 
 def build(spec) -> DataSplits:

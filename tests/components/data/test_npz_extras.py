@@ -8,8 +8,8 @@ import torch
 from pydantic import ValidationError
 
 from ddpm_kit.components.data.base_impl import DataSourceError
-from ddpm_kit.components.data.npz import NpzSpec
 from ddpm_kit.components.data.npz_impl import build_npz
+from ddpm_kit.components.data.npz import NpzSpec
 
 
 def write(tmp_path, **arrays):

@@ -11,10 +11,10 @@ from PIL import Image
 from pydantic import ValidationError
 
 from ddpm_kit.components.data.base_impl import DataSourceError
-from ddpm_kit.components.data.image_folder import ImageFolderSpec
 from ddpm_kit.components.data.image_folder_impl import build_image_folder
-from ddpm_kit.components.data.paired_folder import PairedFolderSpec
 from ddpm_kit.components.data.paired_folder_impl import build_paired_folder
+from ddpm_kit.components.data.image_folder import ImageFolderSpec
+from ddpm_kit.components.data.paired_folder import PairedFolderSpec
 
 
 def write_pairs(root: Path, count: int = 6, size: int = 8, mask_size: int = 8) -> tuple[Path, Path]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from ddpm_kit.registry import DATA_SOURCES
 from ddpm_kit.components.data.base import CHANNELS_FIRST, VECTOR
 from ddpm_kit.components.data.digits import DIGITS_PER_CLASS, DigitsSpec
 from ddpm_kit.components.data.image_folder import ImageFolderSpec
 from ddpm_kit.components.data.npz import NpzSpec
 from ddpm_kit.components.data.toy2d import Toy2dSpec
-from ddpm_kit.registry import DATA_SOURCES
 
 
 def test_registered_by_name():

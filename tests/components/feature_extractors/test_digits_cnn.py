@@ -7,10 +7,10 @@ import shutil
 import pytest
 import torch
 
-from ddpm_kit.components.feature_extractors import digits_cnn as spec_module
 from ddpm_kit.components.feature_extractors.base_impl import ExtractorError, checked_file, sha256_of
 from ddpm_kit.components.feature_extractors.train_digits_cnn_impl import digits, held_out_split
 from ddpm_kit.registry import FEATURE_EXTRACTORS
+from ddpm_kit.components.feature_extractors import digits_cnn as spec_module
 
 
 @pytest.fixture(scope="module")

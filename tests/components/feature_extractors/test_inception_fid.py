@@ -12,13 +12,11 @@ from pydantic import ValidationError
 
 from ddpm_kit.components.feature_extractors.base_impl import ExtractorError
 from ddpm_kit.components.feature_extractors.inception_blocks_impl import FIDInceptionV3
-from ddpm_kit.components.feature_extractors.inception_fid import PUBLISHED_FILE
 from ddpm_kit.components.feature_extractors.inception_fid_impl import (
-    InceptionFID,
-    state_dict_problems,
-    to_network_input,
+    InceptionFID, state_dict_problems, to_network_input,
 )
 from ddpm_kit.registry import FEATURE_EXTRACTORS
+from ddpm_kit.components.feature_extractors.inception_fid import PUBLISHED_FILE
 
 KEY_TABLE = Path(__file__).parents[2] / "data" / "misc" / "inception_fid_state_dict.json"
 

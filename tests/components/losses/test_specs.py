@@ -7,11 +7,11 @@ import math
 import pytest
 from pydantic import ValidationError
 
+from ddpm_kit.registry import LOSSES, WEIGHTINGS
 from ddpm_kit.components.losses.huber import HuberLoss
 from ddpm_kit.components.weightings.min_snr import MinSNRWeighting
 from ddpm_kit.components.weightings.none import NoWeighting
 from ddpm_kit.components.weightings.p2 import P2Weighting
-from ddpm_kit.registry import LOSSES, WEIGHTINGS
 
 SNRS = (0.0, 1e-6, 0.3, 1.0, 5.0, 7.5, 1e3, 1e9)
 

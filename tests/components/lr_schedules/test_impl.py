@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch.optim.lr_scheduler import LambdaLR
 
+from ddpm_kit.registry import LR_SCHEDULES
 from ddpm_kit.components.lr_schedules.lambda_linear import LambdaLinearSpec
 from ddpm_kit.components.lr_schedules.lambda_warmup_cosine2 import LambdaWarmUpCosine2Spec
 from ddpm_kit.components.lr_schedules.warmup_cosine import WarmupCosineSpec
-from ddpm_kit.registry import LR_SCHEDULES
 
 BASE_LR = 4.8e-3  # LD churches: 1 x 1 x 96 x 5e-5
 

@@ -9,13 +9,13 @@ import pytest
 import torch
 
 from ddpm_kit.components.schedules.base_impl import make_betas
-from ddpm_kit.components.schedules.linear import LinearSchedule
 from ddpm_kit.components.weightings.base_impl import weight_table
+from ddpm_kit.diffusion.buffers import schedule_buffers
+from ddpm_kit.registry import WeightingSpec
+from ddpm_kit.components.schedules.linear import LinearSchedule
 from ddpm_kit.components.weightings.min_snr import MinSNRWeighting
 from ddpm_kit.components.weightings.none import NoWeighting
 from ddpm_kit.components.weightings.p2 import P2Weighting
-from ddpm_kit.diffusion.buffers import schedule_buffers
-from ddpm_kit.registry import WeightingSpec
 
 SPECS = [NoWeighting(), MinSNRWeighting(), MinSNRWeighting(gamma=0.5), P2Weighting(), P2Weighting(gamma=0.5, k=2.0),
          P2Weighting(gamma=2.0), P2Weighting(gamma=0.0)]

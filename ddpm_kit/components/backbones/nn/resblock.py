@@ -6,13 +6,7 @@ import torch
 from torch import nn
 
 from ddpm_kit.components.backbones.nn.layers import (
-    Downsample,
-    TimestepBlock,
-    Upsample,
-    conv_nd,
-    maybe_checkpoint,
-    normalization,
-    zero_module,
+    Downsample, TimestepBlock, Upsample, conv_nd, maybe_checkpoint, normalization, zero_module,
 )
 
 

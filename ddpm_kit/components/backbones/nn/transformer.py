@@ -8,11 +8,7 @@ from einops import rearrange
 from torch import nn
 
 from ddpm_kit.components.backbones.nn.layers import (
-    ContextBlock,
-    LayerNorm32,
-    maybe_checkpoint,
-    normalization,
-    zero_module,
+    ContextBlock, LayerNorm32, maybe_checkpoint, normalization, zero_module,
 )
 
 

@@ -20,8 +20,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from ddpm_kit.components.ema.base import POWER_STD_MAX, decay_to_half_life, power_std_to_gamma
 from ddpm_kit.registry import EMASpec
+from ddpm_kit.components.ema.base import POWER_STD_MAX, decay_to_half_life, power_std_to_gamma
 
 Std = Annotated[float, Field(gt=0.0, lt=POWER_STD_MAX)]
 

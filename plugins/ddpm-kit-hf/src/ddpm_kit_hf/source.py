@@ -14,11 +14,11 @@ from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
-from ddpm_kit.components.data.base import CHANNELS_FIRST
 from ddpm_kit.components.data.base_impl import DataSourceError, DataSplits, split_indices
 from ddpm_kit.components.data.image_cache_impl import writable_dir
 from ddpm_kit.components.data.image_folder_impl import EIGHT_BIT_MODES, resize_center_crop, to_model_range
 from ddpm_kit.registry import MissingDependency
+from ddpm_kit.components.data.base import CHANNELS_FIRST
 from ddpm_kit_hf.specs import INSTALL_HINT, HFDatasetSpec
 
 SOURCE = "hf.dataset"

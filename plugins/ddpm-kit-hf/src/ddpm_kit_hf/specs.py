@@ -8,8 +8,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from ddpm_kit.components.data.base import Key, SplitDataSpec
 from ddpm_kit.registry import report_warning
+from ddpm_kit.components.data.base import Key, SplitDataSpec
 
 INSTALL_HINT = "pip install 'ddpm-kit-hf[datasets]' (or pip install datasets)"
 
