@@ -133,3 +133,13 @@ def test_non_square_images_and_conditions_are_height_by_width(tmp_path: Path):
     assert item["image"].shape == (3, 8, 10) and item["condition"].shape == (1, 8, 8)
     with pytest.raises(DataSourceError, match=r"is 8x8 pixels, but data.condition_size is 10x8"):
         build_paired_folder(spec(images, masks, tmp_path, image_size=[8, 10], condition_size=[8, 10]))
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_batched_fetch_equals_item_by_item(tmp_path: Path, cache: bool):
+    images, masks = write_pairs(tmp_path)
+    dataset = build_paired_folder(spec(images, masks, tmp_path, cache=cache)).train
+    for fetched, index in zip(dataset.__getitems__([3, 0, 5]), [3, 0, 5]):
+        single = dataset[index]
+        assert fetched.keys() == single.keys() == {"image", "condition"}
+        assert all(torch.equal(fetched[key], single[key]) for key in single)

@@ -110,6 +110,11 @@ class PairedDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         return {**self.images[index], **self.conditions[index]}
 
+    def __getitems__(self, indices: list[int]) -> list[dict[str, Tensor]]:
+        """A batch at once (``ImageFolderDataset.__getitems__`` of both folders)."""
+        pairs = zip(self.images.__getitems__(indices), self.conditions.__getitems__(indices))
+        return [{**image, **condition} for image, condition in pairs]
+
 
 def side_specs(spec: PairedFolderSpec) -> tuple[ImageFolderSpec, ImageFolderSpec]:
     """The two folders as ``image_folder`` specs (their keys, sizes and channels), for decoding and caching."""
