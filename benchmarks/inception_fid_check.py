@@ -24,23 +24,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ddpm_kit.testing.inception import write_random_inception
+
 TOLERANCE = 1e-4
-
-
-def random_weights(path: Path) -> Path:
-    from ddpm_kit.components.feature_extractors.inception_blocks_impl import FIDInceptionV3
-
-    torch.manual_seed(0)
-    net = FIDInceptionV3()
-    with torch.no_grad():
-        for module in net.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.running_mean.normal_(0, 0.1)
-                module.running_var.uniform_(0.5, 2.0)
-                module.weight.uniform_(0.5, 1.5)
-                module.bias.normal_(0, 0.1)
-    torch.save(net.state_dict(), path)
-    return path
 
 
 def extractor_on(weights: Path, device: str):
@@ -130,7 +116,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for the weights and .npz files")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    weights = random_weights(args.out / "random_inception.pth")
+    weights = write_random_inception(args.out / "random_inception.pth")
     ok = cpu_vs_device(weights, args.device)
     images = torch.rand(args.n, 3, 32, 32, generator=torch.Generator().manual_seed(2)) * 2 - 1
     features = api_timing(weights, args.device, images)

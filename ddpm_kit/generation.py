@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -15,26 +15,25 @@ from ddpm_kit.module_parts import sampling
 from ddpm_kit.progress import ProgressCallback
 from ddpm_kit.seeding import derive_seed
 
+if TYPE_CHECKING:
+    from ddpm_kit.module import DDPM
+
 LABEL_MODES = ("adm",)  # conditioning modes whose only condition is the class label
 
 
-def label_conditioned(module: Any) -> bool:
+def label_conditioned(module: DDPM) -> bool:
     """Whether the model's only condition is a class label (what ``generate`` can supply)."""
     return module.conditioning_key in LABEL_MODES and set(module.cfg.condition_keys.used()) == {"labels"}
 
 
-def derived_seed(seed: int, purpose: str) -> int:
-    """A 63-bit seed from (seed, purpose), so label draws and noise draws are independent streams."""
-    return derive_seed(seed, purpose)
-
-
-def sampler_from(module: Any, name: str | None = None, **params: Any) -> Any:
+def sampler_from(module: DDPM, name: str | None = None, **params: Any) -> Any:
     """The sampler spec to use: the model's ``sampler`` with ``params`` changed, or ``name`` with ``params``;
     validated by the spec and by the config rules (parameterization support, steps <= T), ConfigError else."""
     from pydantic import ValidationError
 
     from ddpm_kit.config.errors import Issues
-    from ddpm_kit.config.rules import check_model
+    from ddpm_kit.config.eval_rules import check_sampler
+    from ddpm_kit.config.rules import effective_timesteps
     from ddpm_kit.config.validate import pydantic_issues
     from ddpm_kit.registry import SAMPLERS
 
@@ -47,10 +46,9 @@ def sampler_from(module: Any, name: str | None = None, **params: Any) -> Any:
         raise ConfigError([Issue(f"sampler.{i.path}", i.message, i.severity, i.value, i.has_value, i.hint)
                            for i in pydantic_issues(exc, data, spec_cls)], f"sampler {data['name']!r}") from None
     issues = Issues()
-    check_model(module.cfg.model_copy(update={"sampler": spec}), issues, prefix="model")
-    problems = [i for i in issues.errors if i.path == "model.sampler"]
-    if problems:
-        raise ConfigError([Issue("sampler", i.message, hint=i.hint) for i in problems], f"sampler {spec.name!r}")
+    check_sampler(spec, module.cfg.parameterization, effective_timesteps(module.cfg), issues, "sampler")
+    if issues.errors:
+        raise ConfigError(issues.errors, f"sampler {spec.name!r}")
     return spec
 
 
@@ -91,7 +89,7 @@ class NonFiniteSamples(ValueError):
 
 
 @torch.no_grad()
-def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_size: int | None = None,
+def generate(module: DDPM, n: int, *, sampler: Any = None, seed: int = 0, batch_size: int | None = None,
              labels: Tensor | None = None, guidance_scale: float | None = None,
              progress: ProgressCallback | None = None, edit: Edit | None = None,
              conditions: dict[str, Tensor] | None = None) -> tuple[Tensor, Tensor | None]:
@@ -111,7 +109,7 @@ def generate(module: Any, n: int, *, sampler: Any = None, seed: int = 0, batch_s
 
     spec = sampler if sampler is not None else module.cfg.sampler
     if label_conditioned(module) and labels is None:
-        labels = sampling.default_labels(module, n, torch.Generator().manual_seed(derived_seed(seed, "labels")))
+        labels = sampling.default_labels(module, n, torch.Generator().manual_seed(derive_seed(seed, "labels")))
     network = _Evaluations(progress, spec.num_steps(module.num_timesteps))
     generator = PerSampleNoise(seed, n)
     for key, value in (conditions or {}).items():

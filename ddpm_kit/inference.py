@@ -23,7 +23,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -32,6 +32,9 @@ from ddpm_kit.checkpoint import CheckpointError, read_checkpoint, state_dict_of
 from ddpm_kit.config import ConfigError
 from ddpm_kit.diffusion.buffers import BUFFER_NAMES
 from ddpm_kit.stored_config import check_expectations, stored_document, validated_document
+
+if TYPE_CHECKING:
+    from ddpm_kit.module import DDPM
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ def ema_file(index: int) -> str:
 class LoadedCheckpoint:
     """A checked model in eval mode holding every stored weight (training weights in ``model``)."""
 
-    module: Any  # ddpm_kit.module.DDPM
+    module: DDPM
     path: Path
     kind: str  # "lightning" or "safetensors export"
     has_ema: bool
@@ -95,7 +98,7 @@ def describe_schedule(betas: Tensor) -> str:
     return text
 
 
-def _check_schedule(module: Any, state: Mapping[str, Tensor], where: str) -> None:
+def _check_schedule(module: DDPM, state: Mapping[str, Tensor], where: str) -> None:
     """The schedule buffers the weights were trained with must equal those the config derives."""
     differing = [name for name in BUFFER_NAMES if name in state and not (
         state[name].shape == getattr(module, name).shape
@@ -195,7 +198,7 @@ def load_checkpoint(path: str | Path, *, expect: Mapping[str, Any] | None = None
     return LoadedCheckpoint(module, path, kind, has_ema, int(step) if isinstance(step, int) else None)
 
 
-def _load_export_weights(module: Any, own: Mapping[str, Tensor], raw: Mapping[str, Tensor],
+def _load_export_weights(module: DDPM, own: Mapping[str, Tensor], raw: Mapping[str, Tensor],
                          emas: list[dict[str, Tensor]], folder: Path) -> bool:
     network_keys = {k: v for k, v in own.items() if k.split(".")[0] not in module.ema_modules}
     _check_keys(network_keys, raw, str(folder / RAW_FILE))

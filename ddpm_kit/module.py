@@ -9,14 +9,14 @@ anything is built, so ``DDPM(**kwargs)`` gets the same errors as a YAML file.
 from __future__ import annotations
 
 import inspect
-import logging
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Iterator
 
 import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 
+from ddpm_kit.components.augment.base_impl import Augmentations
 from ddpm_kit.config import ModelConfig, RunConfig
 from ddpm_kit.config.errors import ConfigError, Issue
 from ddpm_kit.diffusion.buffers import BUFFER_NAMES
@@ -28,11 +28,9 @@ from ddpm_kit.module_parts.arguments import explicit_arguments, resolve
 from ddpm_kit.module_parts.augment import augment_batch
 from ddpm_kit.module_parts.buckets import TimestepBuckets
 from ddpm_kit.module_parts.settings import TrainingSettings
-from ddpm_kit.module_parts.steps import NonFiniteLoss, StepLosses
+from ddpm_kit.module_parts.steps import StepLosses, check_finite
 from ddpm_kit.module_parts.upstream import UpstreamMethods
 from ddpm_kit.seeding import derive_seed
-
-log = logging.getLogger(__name__)
 
 #: The CompVis attribute names the module carries (copied from its config), for code written against upstream.
 COMPVIS_ATTRIBUTES = ("parameterization", "clip_denoised", "log_every_t", "first_stage_key", "image_size", "channels",
@@ -118,13 +116,8 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         cfg = self.cfg
         self.loss_fn = cfg.loss_type.load_impl()(cfg.loss_type)
         self.sampler = cfg.sampler.load_impl()(cfg.sampler)
-        augment = self.run_config.data.augment if self.run_config is not None else []
-        self.augmentations = None  # data.augment, applied to the training batches (``batch_losses``)
-        if augment:
-            from ddpm_kit.components.augment.base_impl import Augmentations
-
-            self.augmentations = Augmentations(augment, self.settings.seed)
-        self.per_device_batch = self.run_config.data.batch_size if self.run_config is not None else None
+        augment = self.settings.augment  # data.augment, applied to the training batches (``batch_losses``)
+        self.augmentations = Augmentations(list(augment), self.settings.seed) if augment else None
         self.ucg = batches.ConditionDropout(cfg.ucg_training)
         self._generator: torch.Generator | None = None  # set per step: t, noise and dropout draws
         self._last_ema_step = 0
@@ -231,7 +224,7 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         if micro is not None and self.augmentations is not None:
             world_size = int(self._trainer.world_size) if self._trainer is not None else 1
             x, labels = augment_batch(self.augmentations, x, int(self.global_step), micro, world_size,
-                                      int(self.global_rank), self.per_device_batch or x.shape[0])
+                                      int(self.global_rank), self.settings.per_device_batch or x.shape[0])
             if labels is not None:
                 cond = {**cond, "augment_labels": labels}
         return self.losses(x, self._draw_timesteps(x.shape[0]), cond=cond)
@@ -248,11 +241,7 @@ class DDPM(UpstreamMethods, pl.LightningModule):
         batch = self.ucg(batch, self._generator)  # seeded, on a copy of the batch
         terms = self.batch_losses(batch, micro=batch_idx % accumulate)
         self._generator = None
-        if not torch.isfinite(terms.loss):
-            values = {k: float(v.detach()) for k, v in terms.log.items()}
-            if self.settings.stop_on_nonfinite_loss:
-                raise NonFiniteLoss(int(self.global_step), values)
-            log.warning("non-finite loss at step %d (%s): step skipped", self.global_step, values)
+        if not check_finite(terms, int(self.global_step), self.settings.stop_on_nonfinite_loss):
             return None
         self._buckets.add(terms.per_sample, terms.t)
         self.log_dict(terms.log, prog_bar=True, logger=True, on_step=True, on_epoch=True, sync_dist=True)
@@ -273,16 +262,12 @@ class DDPM(UpstreamMethods, pl.LightningModule):
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         """val/* with the training weights and val/*_ema with the EMA weights, on the same t and noise
         (upstream draws them independently), seeded per batch so validations are comparable over time."""
-        self._generator = self.step_generator("val", batch_idx)
-        _, loss_dict = self.shared_step(batch)
-        self.log_dict(loss_dict, prog_bar=False, logger=True, on_step=False, on_epoch=True, sync_dist=True)
-        if self.use_ema:
+        for suffix, scope in (("", nullcontext), *((("_ema", self.ema_scope),) if self.use_ema else ())):
             self._generator = self.step_generator("val", batch_idx)
-            with self.ema_scope():
-                _, loss_dict_ema = self.shared_step(batch)
-        self._generator = None
-        if self.use_ema:
-            self.log_dict({f"{k}_ema": v for k, v in loss_dict_ema.items()}, prog_bar=False, logger=True,
+            with scope():
+                _, loss_dict = self.shared_step(batch)
+            self._generator = None
+            self.log_dict({f"{k}{suffix}": v for k, v in loss_dict.items()}, prog_bar=False, logger=True,
                           on_step=False, on_epoch=True, sync_dist=True)
 
     def configure_optimizers(self) -> Any:

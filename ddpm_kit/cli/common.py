@@ -1,11 +1,16 @@
 """What several commands share: option help texts, the missing-checkpoint error, ``--set model.*`` expectations,
-output-path and device checks, and the one-paragraph form of a ConfigError."""
+output-path and device checks, export folders and their write errors, and the one-paragraph form of a
+ConfigError."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import typer
 
 from ddpm_kit.cli.errors import UserError
 
@@ -50,6 +55,38 @@ def check_output(path: Path, suffixes: tuple[str, ...], what: str) -> None:
         raise UserError(f"{what} {path}: {parent} is not a folder")
     if not os.access(parent, os.W_OK):
         raise UserError(f"{what} {path}: the folder {parent} is not writable")
+
+
+def export_folder(checkpoint: Path, out: Path | None, suffix: str) -> Path:
+    """The folder an export of ``checkpoint`` is written to (``--out``, else ``<stem><suffix>`` beside it),
+    checked: the checkpoint exists, and the folder is neither the checkpoint nor an existing file."""
+    if not checkpoint.exists():
+        raise missing_path_error(checkpoint)
+    out_dir = out or checkpoint.with_name(checkpoint.stem + suffix)
+    if out_dir.resolve() == checkpoint.resolve():
+        raise UserError(f"--out {out_dir}: is the checkpoint itself; choose another folder")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir}: exists and is not a folder")
+    return out_dir
+
+
+@contextmanager
+def export_errors(out_dir: Path) -> Iterator[None]:
+    """A checkpoint that cannot be read, or a folder that cannot be written, as a UserError."""
+    from ddpm_kit.checkpoint import CheckpointError
+
+    try:
+        yield
+    except CheckpointError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot write {out_dir}: {exc.strerror or exc}") from None
+
+
+def echo_export(checkpoint: Path, out_dir: Path, written: Sequence[Path], what: str = "") -> None:
+    typer.echo(f"exported {checkpoint} -> {out_dir}{what}")
+    for path in written:
+        typer.echo(f"  {path}")
 
 
 def one_paragraph(exc: Any) -> str:

@@ -7,9 +7,12 @@ the defaults of ``EvalConfig``. Problems are reported under the option's name (`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ddpm_kit.cli.errors import UserError
+
+if TYPE_CHECKING:
+    from ddpm_kit.module import DDPM
 
 #: EvalConfig field -> the evaluate option that sets it
 OPTION_OF = {"n": "--n", "sampler": "--sampler", "metrics": "--metrics", "extractor": "--extractor",
@@ -17,7 +20,7 @@ OPTION_OF = {"n": "--n", "sampler": "--sampler", "metrics": "--metrics", "extrac
 DEFAULT_METRICS = ["fd", "kid", "pr", "mem"]
 
 
-def run_config_of(config: Path | None, module: Any) -> Any:
+def run_config_of(config: Path | None, module: DDPM) -> Any:
     """The run whose data and eval sections apply: ``--config`` (validated as ``ddpm-kit validate`` does), else
     the run stored in the checkpoint (None with ``--samples`` and no ``--config``)."""
     if config is not None:

@@ -17,7 +17,7 @@ import typer
 
 from ddpm_kit.cli.app import app
 from ddpm_kit.cli.errors import UserError
-from ddpm_kit.cli.common import CKPT_HELP, EXPECT_HELP, expectations, missing_path_error
+from ddpm_kit.cli.common import CKPT_HELP, EXPECT_HELP, echo_export, export_errors, export_folder, expectations
 
 
 @app.command()
@@ -38,16 +38,10 @@ def export(
         from ddpm_kit.cli.interop import run_export
 
         return run_export(checkpoint, out, force=force, ema=not no_ema, expect=expectations(set_))
-    if not checkpoint.exists():
-        raise missing_path_error(checkpoint)
     expect = expectations(set_)
-    out_dir = out or checkpoint.with_name(checkpoint.stem + "_safetensors")
-    if out_dir.resolve() == checkpoint.resolve():
-        raise UserError(f"--out {out_dir}: is the checkpoint itself; choose another folder")
+    out_dir = export_folder(checkpoint, out, "_safetensors")
     from ddpm_kit.inference import CONFIG_FILE
 
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--out {out_dir}: exists and is not a folder")
     existing = [name for name in (CONFIG_FILE, "weights.safetensors", "weights_ema.safetensors")
                 if (out_dir / name).exists() or (name != CONFIG_FILE and any(out_dir.glob(name.replace(".", "*."))))]
     if existing and not force:
@@ -55,15 +49,8 @@ def export(
                         f"overwrite, or another --out")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
-    from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.inference import export_safetensors
 
-    try:
+    with export_errors(out_dir):
         written = export_safetensors(checkpoint, out_dir, expect=expect)
-    except CheckpointError as exc:
-        raise UserError(str(exc)) from None
-    except OSError as exc:
-        raise UserError(f"cannot write {out_dir}: {exc.strerror or exc}") from None
-    typer.echo(f"exported {checkpoint} -> {out_dir}")
-    for path in written:
-        typer.echo(f"  {path}")
+    echo_export(checkpoint, out_dir, written)

@@ -13,7 +13,7 @@ import typer
 
 from ddpm_kit.cli.app import app
 from ddpm_kit.cli.errors import UserError
-from ddpm_kit.cli.common import missing_path_error
+from ddpm_kit.cli.common import echo_export, export_errors, export_folder
 
 
 @app.command("import-diffusers")
@@ -32,32 +32,20 @@ def import_diffusers(
 
 def run_export(checkpoint: Path, out: Path | None, *, force: bool, ema: bool, expect: Any) -> None:
     """``export CKPT --diffusers [--out DIR] [--no-ema] [--force]``."""
-    from ddpm_kit.checkpoint import CheckpointError
     from ddpm_kit.interop.diffusers_export import export_diffusers
     from ddpm_kit.interop.unet_keys import NotRepresentable
 
-    if not checkpoint.exists():
-        raise missing_path_error(checkpoint)
-    out_dir = out or checkpoint.with_name(checkpoint.stem + "_diffusers")
-    if out_dir.resolve() == checkpoint.resolve():
-        raise UserError(f"--out {out_dir}: is the checkpoint itself; choose another folder")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--out {out_dir}: exists and is not a folder")
+    out_dir = export_folder(checkpoint, out, "_diffusers")
     if (out_dir / "model_index.json").exists() and not force:
         raise UserError(f"--out {out_dir}: already holds a diffusers export; use --force to overwrite it, "
                         f"or another --out")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        written = export_diffusers(checkpoint, out_dir, ema=ema, expect=expect)
-    except NotRepresentable as exc:
-        raise UserError(f"{checkpoint}: cannot export for diffusers: {exc}") from None
-    except CheckpointError as exc:
-        raise UserError(str(exc)) from None
-    except OSError as exc:
-        raise UserError(f"cannot write {out_dir}: {exc.strerror or exc}") from None
-    typer.echo(f"exported {checkpoint} -> {out_dir} (diffusers DDPMPipeline)")
-    for path in written:
-        typer.echo(f"  {path}")
+    with export_errors(out_dir):
+        try:
+            written = export_diffusers(checkpoint, out_dir, ema=ema, expect=expect)
+        except NotRepresentable as exc:
+            raise UserError(f"{checkpoint}: cannot export for diffusers: {exc}") from None
+    echo_export(checkpoint, out_dir, written, " (diffusers DDPMPipeline)")
 
 
 def run_import(folder: Path, out: Path, *, backbone: str, force: bool) -> None:

@@ -13,7 +13,7 @@ import logging
 import math
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
@@ -22,6 +22,9 @@ from ddpm_kit.cli.common import (
     CKPT_HELP, EXPECT_HELP, check_output, expectations, missing_path_error, one_paragraph, pick_device,
 )
 from ddpm_kit.cli.errors import UserError
+
+if TYPE_CHECKING:
+    from ddpm_kit.module import DDPM
 
 log = logging.getLogger(__name__)
 
@@ -102,24 +105,16 @@ def sample(
         raise missing_path_error(checkpoint)
     if guidance is not None and not math.isfinite(guidance):
         raise UserError(f"--guidance {guidance}: must be a finite number (1: no guidance)")
-    expect = expectations(set_)
-    options = sampler_options(option)
-    target = pick_device(device)
-    check_output(out, (".png",), "--out")
-    if npz is not None:
-        check_output(npz, (".npz",), "--npz")
+    expect, options, target = expectations(set_), sampler_options(option), pick_device(device)
+    for path, suffix, flag in ((out, ".png", "--out"), (npz, ".npz", "--npz")):
+        if path is not None:
+            check_output(path, (suffix,), flag)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     module, spec = load_model_and_sampler(checkpoint, expect, ema, sampler, steps=steps, eta=eta, spacing=spacing,
                                           options=options)
-    from ddpm_kit.cli.sample_conditions import condition_inputs
-
-    cond_inputs, n = condition_inputs(module, cond, n)
-    labels = check_conditions(module, label, guidance, n)
-    check_memory(module, n, batch_size)
-    from ddpm_kit.cli.edit_inputs import edit_from_options
-    from ddpm_kit.module_parts.sampling import sample_shape
-
-    edit = edit_from_options(init, strength, mask, resample, tuple(sample_shape(module, 1)[1:]), n)
+    cond_inputs, n, labels, edit = sampling_inputs(module, n, cond=cond, label=label, guidance=guidance,
+                                                   batch_size=batch_size, init=init, strength=strength, mask=mask,
+                                                   resample=resample)
     if ema is None and module.sampling_weights == "raw":
         typer.echo(f"note: {checkpoint} has no EMA weights; sampling with the training weights", err=True)
     module.to(target)
@@ -128,6 +123,22 @@ def sample(
     samples, labels = draw(module, checkpoint, n, spec, seed=seed, batch_size=batch_size, labels=labels,
                            guidance=guidance, edit=edit, conditions=cond_inputs)
     write_outputs(samples, labels, out, npz, f"{spec.name}, seed {seed}")
+
+
+def sampling_inputs(module: DDPM, n: int | None, *, cond: Path | None, label: int | None, guidance: float | None,
+                    batch_size: int | None, init: Path | None, strength: float | None, mask: Path | None,
+                    resample: int) -> tuple[Any, int, Any, Any]:
+    """What the samples are drawn from, checked against the model: (--cond inputs or None, n, labels or None,
+    the SDEdit / inpainting ``Edit`` or None); UserError for inputs that do not fit."""
+    from ddpm_kit.cli.edit_inputs import edit_from_options
+    from ddpm_kit.cli.sample_conditions import condition_inputs
+    from ddpm_kit.module_parts.sampling import sample_shape
+
+    cond_inputs, n = condition_inputs(module, cond, n)
+    labels = check_conditions(module, label, guidance, n)
+    check_memory(module, n, batch_size)
+    edit = edit_from_options(init, strength, mask, resample, tuple(sample_shape(module, 1)[1:]), n)
+    return cond_inputs, n, labels, edit
 
 
 def load_model_and_sampler(checkpoint: Path, expect: dict[str, Any], ema: bool | None, sampler: str | None, *,
@@ -153,7 +164,7 @@ def load_model_and_sampler(checkpoint: Path, expect: dict[str, Any], ema: bool |
     return module, spec
 
 
-def draw(module: Any, checkpoint: Path, n: int, spec: Any, *, seed: int, batch_size: int | None, labels: Any,
+def draw(module: DDPM, checkpoint: Path, n: int, spec: Any, *, seed: int, batch_size: int | None, labels: Any,
          guidance: float | None, edit: Any = None, conditions: Any = None) -> tuple[Any, Any]:
     """(samples, labels) from ``generate`` with a progress display (``edit``: SDEdit / inpainting); UserError when
     the device runs out of memory, the sampler cannot edit or the samples are not finite (nothing is written)."""
@@ -179,7 +190,7 @@ def draw(module: Any, checkpoint: Path, n: int, spec: Any, *, seed: int, batch_s
         progress.close()
 
 
-def check_memory(module: Any, n: int, batch_size: int | None) -> None:
+def check_memory(module: DDPM, n: int, batch_size: int | None) -> None:
     """The samples (float32) must fit in half the free host memory; a large network batch needs --batch-size."""
     from ddpm_kit.module_parts.sampling import sample_shape
 
@@ -198,7 +209,7 @@ def check_memory(module: Any, n: int, batch_size: int | None) -> None:
                         f"--batch-size (e.g. 256): the samples do not depend on it")
 
 
-def check_conditions(module: Any, label: int | None, guidance: float | None, n: int) -> Any:
+def check_conditions(module: DDPM, label: int | None, guidance: float | None, n: int) -> Any:
     """The labels tensor for --label (None for random labels); errors for conditions this command cannot give."""
     import torch
 

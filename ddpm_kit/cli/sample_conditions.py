@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ddpm_kit.cli.errors import UserError
+
+if TYPE_CHECKING:
+    from ddpm_kit.module import DDPM
 
 #: how many samples ``sample`` draws without --n (and without --cond)
 DEFAULT_N = 64
 
 
-def tensor_conditions(module: Any) -> dict[str, str]:
+def tensor_conditions(module: DDPM) -> dict[str, str]:
     """slot -> batch key of the model's conditions that are not class labels (what --cond supplies)."""
     return {slot: key for slot, key in module.cfg.condition_keys.used().items() if slot != "labels"}
 
 
-def _expected_shape(module: Any, slot: str) -> tuple[int | None, ...] | None:
+def _expected_shape(module: DDPM, slot: str) -> tuple[int | None, ...] | None:
     """The item shape the network takes for ``slot`` (None entries: any), where the config says it."""
     if slot != "concat":
         return None
@@ -55,7 +58,7 @@ def read_arrays(path: Path, keys: list[str]) -> dict[str, Any]:
         raise UserError(f"--cond {path}: cannot read it as .npz ({type(exc).__name__}: {exc})") from None
 
 
-def condition_inputs(module: Any, path: Path | None, n: int | None) -> tuple[dict[str, Any] | None, int]:
+def condition_inputs(module: DDPM, path: Path | None, n: int | None) -> tuple[dict[str, Any] | None, int]:
     """(condition tensors by batch key or None, number of samples): --n, else the number of conditions, else 64."""
     import numpy as np
     import torch

@@ -11,13 +11,13 @@ from ddpm_kit.diffusion.buffers import (
 from ddpm_kit.diffusion.forward import Buffers, extract, q_mean_variance, q_sample, snr
 from ddpm_kit.diffusion.objective import compose_loss
 from ddpm_kit.diffusion.parameterization import (
-    PARAMETERIZATIONS, get_v, predict_eps_from_z_and_v, predict_start_from_noise, predict_start_from_z_and_v,
+    get_v, predict_eps_from_z_and_v, predict_start_from_noise, predict_start_from_z_and_v,
     predict_x0, split_output, training_target,
 )
 from ddpm_kit.diffusion.posterior import p_mean_variance, q_posterior, reverse_step
 
 __all__ = [
-    "BUFFER_NAMES", "LVLB_VARIANTS", "PARAMETERIZATIONS", "Buffers", "Schedule", "compose_loss", "extract",
+    "BUFFER_NAMES", "LVLB_VARIANTS", "Buffers", "Schedule", "compose_loss", "extract",
     "get_v", "lvlb_weights", "p_mean_variance", "predict_eps_from_z_and_v", "predict_start_from_noise",
     "predict_start_from_z_and_v", "predict_x0", "q_mean_variance", "q_posterior", "q_sample",
     "register_schedule", "reverse_step", "schedule_buffers", "schedule_buffers_f64", "snr", "split_output",

@@ -11,9 +11,9 @@ from __future__ import annotations
 from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers, extract
-from ddpm_kit.registry.kinds import PARAMETERIZATIONS, check_parameterization
+from ddpm_kit.registry.kinds import check_parameterization
 
-__all__ = ["PARAMETERIZATIONS", "get_v", "predict_eps", "predict_eps_from_z_and_v", "predict_start_from_noise",
+__all__ = ["get_v", "predict_eps", "predict_eps_from_z_and_v", "predict_start_from_noise",
            "predict_start_from_z_and_v", "predict_x0", "split_output", "training_target"]
 
 

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -27,6 +27,9 @@ from ddpm_kit.evaluation.errors import EvaluationError
 from ddpm_kit.evaluation.features import FeatureSet, extract_features
 from ddpm_kit.evaluation.reference import ReferenceStats, cache_key, cached_reference, load_reference
 from ddpm_kit.evaluation.report import evaluate_features
+
+if TYPE_CHECKING:
+    from ddpm_kit.module import DDPM
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +107,7 @@ class Evaluator:
                                  train_feats=None if self.train is None else self.train.features,
                                  seed=self.settings.seed, sample_probs=features.probs)
 
-    def sample(self, module: Any) -> Tensor:
+    def sample(self, module: DDPM) -> Tensor:
         """``n`` samples [n, C, H, W] of the module's current weights (as ``ddpm-kit sample`` draws them)."""
         from ddpm_kit.generation import generate
 
@@ -114,7 +117,7 @@ class Evaluator:
                                   batch_size=self.settings.batch_size, progress=progress)
         return as_image_range(samples, "the model's samples")
 
-    def score_module(self, module: Any) -> dict[str, float]:
+    def score_module(self, module: DDPM) -> dict[str, float]:
         return self.score_images(self.sample(module))
 
     def floor(self) -> tuple[dict[str, float], int]:
@@ -152,7 +155,7 @@ def read_samples(path: Path) -> Tensor:
     return as_image_range(torch.from_numpy(array.astype(np.float32)), str(path))
 
 
-def evaluate_request(module: Any, run: RunConfig | None, settings: EvalConfig, *, samples_file: Path | None,
+def evaluate_request(module: DDPM, run: RunConfig | None, settings: EvalConfig, *, samples_file: Path | None,
                      cache_dir: Path, device: torch.device, phase: Phase = no_progress) -> dict[str, Any]:
     """What ``ddpm-kit evaluate`` prints: the metrics of the samples, the real-vs-real floor, what was compared."""
     evaluator = Evaluator(settings, run, cache_dir, device, phase)

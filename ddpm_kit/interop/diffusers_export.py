@@ -14,12 +14,15 @@ import json
 import logging
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
 from ddpm_kit.interop.unet_keys import NotRepresentable, to_diffusers, unet2d_config
 from ddpm_kit.components.backbones.unet import UNetSpec
+
+if TYPE_CHECKING:
+    from ddpm_kit.module import DDPM
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ def scheduler_config(cfg: Any, betas: Tensor) -> dict[str, Any]:
     }
 
 
-def unet_files(module: Any) -> tuple[dict[str, Any], dict[str, Tensor]]:
+def unet_files(module: DDPM) -> tuple[dict[str, Any], dict[str, Tensor]]:
     """(UNet2DModel config, its state dict) of the DDPM ``module``'s backbone (its current weights)."""
     cfg = module.cfg
     if cfg.conditioning_key not in (None, "adm"):
@@ -86,7 +89,7 @@ def unet_files(module: Any) -> tuple[dict[str, Any], dict[str, Tensor]]:
     return config, {k: v.contiguous() for k, v in weights.items()}
 
 
-def write_diffusers(module: Any, out_dir: Path) -> list[Path]:
+def write_diffusers(module: DDPM, out_dir: Path) -> list[Path]:
     """Write the pipeline folder of the DDPM ``module`` (sampling weights in ``module.model``) to ``out_dir``.
     Everything is checked before the first file is written."""
     from safetensors.torch import save_file

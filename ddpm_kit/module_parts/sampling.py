@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
+
+from ddpm_kit.config import ModelConfig
 
 from ddpm_kit.diffusion.sampling.editing import Edit, EditUnsupported
 from ddpm_kit.diffusion.sampling.loop import Sampler
@@ -14,12 +17,38 @@ from ddpm_kit.diffusion.sampling.network import EvaluationMonitor, ModelCall
 from ddpm_kit.module_parts.batches import conditions, labels_of
 
 
-def sample_shape(module: Any, batch_size: int) -> tuple[int, ...]:
+class SamplingModel(Protocol):
+    """What sampling reads of a model (``ddpm_kit.module.DDPM`` is one): its validated config and CompVis
+    attributes, the schedule buffers, the network call and the EMA scope."""
+
+    cfg: ModelConfig
+    sampler: Any  # the configured sampler implementation
+    conditioning_key: str | None
+    parameterization: str
+    clip_denoised: bool
+    first_stage_key: str
+    num_timesteps: int
+    log_every_t: int
+
+    @property
+    def device(self) -> torch.device: ...
+
+    @property
+    def buffers_dict(self) -> dict[str, Tensor]: ...
+
+    def apply_model(self, x: Tensor, t: Tensor, cond: dict[str, Any] | None = None) -> Tensor: ...
+
+    def ema_scope(self, context: str | None = None, index: int = 0) -> AbstractContextManager[None]: ...
+
+    def get_input(self, batch: dict[str, Any], key: str) -> Tensor: ...
+
+
+def sample_shape(module: SamplingModel, batch_size: int) -> tuple[int, ...]:
     """(B, C, H, W) for image backbones, (B, D) for vector backbones (D = ``channels``)."""
     return (batch_size, *module.cfg.item_shape())
 
 
-def null_condition(module: Any, cond: dict[str, Any]) -> dict[str, Any]:
+def null_condition(module: SamplingModel, cond: dict[str, Any]) -> dict[str, Any]:
     """The unconditional counterpart of ``cond``: the ``ucg_training`` replacement of each condition key
     (e.g. the null class label), zeros for a key without one."""
     keys = module.cfg.condition_keys
@@ -40,7 +69,7 @@ def _slot_value(cond: dict[str, Any], slot: str, conditioning_key: str | None) -
     return labels_of(cond, conditioning_key)
 
 
-def make_network(module: Any, cond: dict[str, Any] | None, guidance_scale: float, chunk: int | None = None,
+def make_network(module: SamplingModel, cond: dict[str, Any] | None, guidance_scale: float, chunk: int | None = None,
                  monitor: EvaluationMonitor | None = None) -> ModelCall:
     """``network(x, t)`` of the module under ``cond``, guided with the ``null_condition`` when s != 1, evaluated
     ``chunk`` samples at a time (``ModelCall``): what the sampler's ``Denoiser`` wraps."""
@@ -48,7 +77,7 @@ def make_network(module: Any, cond: dict[str, Any] | None, guidance_scale: float
     return ModelCall(module.apply_model, cond, null, guidance_scale, chunk, monitor)
 
 
-def default_labels(module: Any, batch_size: int, generator: torch.Generator | None) -> Tensor:
+def default_labels(module: SamplingModel, batch_size: int, generator: torch.Generator | None) -> Tensor:
     """Random class labels in [0, num_classes), skipping the null label used for guidance."""
     num_classes = int(getattr(module.cfg.unet_config, "num_classes", 0) or 0)
     key = module.cfg.condition_keys.labels
@@ -59,7 +88,7 @@ def default_labels(module: Any, batch_size: int, generator: torch.Generator | No
 
 
 @torch.no_grad()
-def sample(module: Any, batch_size: int, *, sampler: Any = None, generator: torch.Generator | None = None,
+def sample(module: SamplingModel, batch_size: int, *, sampler: Any = None, generator: torch.Generator | None = None,
            batch: dict[str, Any] | None = None, labels: Tensor | None = None, guidance_scale: float | None = None,
            log_every_t: int | None = None, x_T: Tensor | None = None, use_ema: bool = True, chunk: int | None = None,
            monitor: EvaluationMonitor | None = None, edit: Edit | None = None) -> tuple[Tensor, list]:
@@ -122,7 +151,7 @@ def make_grid(rows: list[list[Tensor]]) -> Tensor:
 
 
 @torch.no_grad()
-def log_images(module: Any, batch: dict[str, Any], *, N: int = 8, n_row: int = 2, sample: bool = True,
+def log_images(module: SamplingModel, batch: dict[str, Any], *, N: int = 8, n_row: int = 2, sample: bool = True,
                return_keys: list[str] | None = None, generator: torch.Generator | None = None) -> dict[str, Tensor]:
     """Upstream's rows: ``inputs`` [N, C, H, W], ``diffusion_row`` (q_sample of n_row inputs at every
     log_every_t-th t), and inside the EMA scope ``samples`` [N, C, H, W] and ``denoise_row`` (intermediates)."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor
+
+log = logging.getLogger("ddpm_kit.module")
 
 
 class NonFiniteLoss(FloatingPointError):
@@ -25,3 +29,15 @@ class StepLosses:
     log: dict[str, Tensor]
     per_sample: Tensor
     t: Tensor
+
+
+def check_finite(terms: StepLosses, step: int, stop: bool) -> bool:
+    """Whether the step's loss is finite; a non-finite one raises ``NonFiniteLoss`` (``stop``, the run's
+    ``trainer.stop_on_nonfinite_loss``) or is logged as a warning, and the step skipped."""
+    if torch.isfinite(terms.loss):
+        return True
+    values = {k: float(v.detach()) for k, v in terms.log.items()}
+    if stop:
+        raise NonFiniteLoss(step, values)
+    log.warning("non-finite loss at step %d (%s): step skipped", step, values)
+    return False

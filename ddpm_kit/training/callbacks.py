@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
 
 from ddpm_kit.plotting import image_grid, line_chart, scatter_plot
+
+if TYPE_CHECKING:
+    from ddpm_kit.module import DDPM
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ class SampleGrids(pl.Callback):
         self.num_samples, self.seed = num_samples, seed
         self._last = -1
 
-    def write(self, trainer: pl.Trainer, module: Any, tag: str) -> list[Path]:
+    def write(self, trainer: pl.Trainer, module: DDPM, tag: str) -> list[Path]:
         if not trainer.is_global_zero or trainer.global_step == self._last:
             return []
         self._last = trainer.global_step
@@ -64,12 +67,12 @@ class SampleGrids(pl.Callback):
             written.append(path)
         return written
 
-    def on_train_batch_end(self, trainer: pl.Trainer, module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(self, trainer: pl.Trainer, module: DDPM, outputs: Any, batch: Any, batch_idx: int) -> None:
         step = trainer.global_step
         if self.every > 0 and step > 0 and step % self.every == 0:
             self.write(trainer, module, f"step{step:06d}")
 
-    def on_train_end(self, trainer: pl.Trainer, module: Any) -> None:
+    def on_train_end(self, trainer: pl.Trainer, module: DDPM) -> None:
         paths = self.write(trainer, module, f"step{trainer.global_step:06d}")
         for path in paths:
             log.info("wrote %s", path)

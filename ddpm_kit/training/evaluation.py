@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
 import torch
 
 from ddpm_kit.config.evaluation import EvalConfig
 from ddpm_kit.config.run import RunConfig
+
+if TYPE_CHECKING:
+    from ddpm_kit.module import DDPM
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ class SampleQuality(pl.Callback):
         self._last = -1
         self.seconds = 0.0  # time spent evaluating (benchmarks/train_overhead reports it)
 
-    def on_train_batch_end(self, trainer: pl.Trainer, module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(self, trainer: pl.Trainer, module: DDPM, outputs: Any, batch: Any, batch_idx: int) -> None:
         step = trainer.global_step
         if step == 0 or step % self.settings.every_n_steps or step == self._last:
             return  # (with gradient accumulation the hook runs once per micro-batch at the same step)
@@ -47,7 +50,7 @@ class SampleQuality(pl.Callback):
         trainer.callback_metrics.update({key: torch.tensor(value, dtype=torch.float64)
                                          for key, value in metrics.items()})
 
-    def score(self, module: Any) -> dict[str, float]:
+    def score(self, module: DDPM) -> dict[str, float]:
         """The scores of the module's EMA weights (its training weights when it has no EMA)."""
         from ddpm_kit.evaluation.quality import Evaluator
         from ddpm_kit.generation import NonFiniteSamples

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import IO, Any
+from typing import TYPE_CHECKING, IO, Any
 
 import pytorch_lightning as pl
 
 from ddpm_kit.progress import Reporter, open_progress
+
+if TYPE_CHECKING:
+    from ddpm_kit.module import DDPM
 
 #: Lightning info lines a ddpm-kit user does not need (warnings, e.g. "GPU available but not used", stay)
 BANNERS = ("💡", "GPU available:", "TPU available:", "HPU available:", "LOCAL_RANK:", "`Trainer.fit` stopped")
@@ -71,7 +74,7 @@ class StepProgress(pl.Callback):
         if trainer.is_global_zero:
             self.reporter = open_progress(total_steps(trainer), "step", self.stream, initial=trainer.global_step)
 
-    def on_train_batch_end(self, trainer: pl.Trainer, module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(self, trainer: pl.Trainer, module: DDPM, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self.reporter is not None:
             lr = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else None
             self.reporter.update(trainer.global_step, figures(trainer.callback_metrics, lr))

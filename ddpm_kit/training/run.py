@@ -6,19 +6,18 @@ checkpoints by ``monitor``, ``logs/metrics.csv``, ``images/*.png`` (sample grids
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ddpm_kit.config import RunConfig
+from ddpm_kit.training.result import TrainResult, collect_result
 from ddpm_kit.training.rundir import RunDirError, check_out_dir, run_lock
 
 log = logging.getLogger(__name__)
@@ -34,49 +33,6 @@ class TrainingInterrupted(RuntimeError):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-@dataclass
-class TrainResult:
-    out_dir: Path
-    global_step: int
-    seconds: float
-    last_checkpoint: Path | None
-    best_checkpoint: Path | None
-    images: list[Path] = field(default_factory=list)
-    loss_curve: Path | None = None
-    metrics_csv: Path | None = None
-    resumed_from: Path | None = None
-
-    def summary(self) -> dict[str, Any]:
-        """``summary.json``: JSON types, paths relative to the run directory (null when absent)."""
-        def rel(path: Path | None) -> str | None:
-            if path is None:
-                return None
-            try:
-                return str(Path(path).resolve().relative_to(Path(self.out_dir).resolve()))
-            except ValueError:
-                return str(path)
-
-        return {"global_step": self.global_step, "seconds": round(self.seconds, 3),
-                "last_checkpoint": rel(self.last_checkpoint), "best_checkpoint": rel(self.best_checkpoint),
-                "images": [rel(image) for image in self.images], "loss_curve": rel(self.loss_curve),
-                "metrics_csv": rel(self.metrics_csv), "resumed_from": rel(self.resumed_from)}
-
-    def lines(self) -> list[str]:
-        out = [f"trained to step {self.global_step} in {self.seconds:.0f} s"
-               + (f" (resumed from {self.resumed_from})" if self.resumed_from else ""),
-               f"  run directory   {self.out_dir}",
-               f"  last checkpoint {self.last_checkpoint}"]
-        if self.best_checkpoint:
-            out.append(f"  best checkpoint {self.best_checkpoint}")
-        if self.metrics_csv:
-            out.append(f"  metrics         {self.metrics_csv}")
-        if self.loss_curve:
-            out.append(f"  loss curve      {self.loss_curve}")
-        for image in self.images:
-            out.append(f"  samples         {image}")
-        return out
 
 
 def prepare_out_dir(out_dir: Path) -> None:
@@ -233,7 +189,7 @@ def _fit(run: RunConfig, out_dir: Path, splits: Any, resume_from: Path | None, s
         raise TrainingInterrupted(f"{stopper.signal_name}: interrupted at step {trainer.global_step}; checkpoint "
                                   f"{last} saved; resume with: ddpm-kit train CONFIG --out {out_dir} --resume",
                                   stopper.exit_code)
-    return _result(trainer, out_dir, time.perf_counter() - start, best_ckpt, resume_from)
+    return collect_result(trainer, out_dir, time.perf_counter() - start, best_ckpt, resume_from)
 
 
 def _callbacks(run: RunConfig, out_dir: Path, train_data: Any, val_data: Any,
@@ -266,7 +222,7 @@ def _run_fit(trainer: Any, model: Any, train_data: Any, val_data: Any, resume_fr
     from pytorch_lightning.utilities.exceptions import SIGTERMException
 
     from ddpm_kit.components.data.base_impl import DataSourceError
-    from ddpm_kit.module import NonFiniteLoss
+    from ddpm_kit.module_parts.steps import NonFiniteLoss
 
     with warnings.catch_warnings(), stopper.installed():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
@@ -288,19 +244,3 @@ def _run_fit(trainer: Any, model: Any, train_data: Any, val_data: Any, resume_fr
                                   f"{good or 'none (no checkpoint was written yet)'}; per-timestep losses "
                                   f"(train/loss_simple_q0..q3) are in {out_dir / 'logs'}. Lower the learning rate, "
                                   f"set trainer.gradient_clip_val, or set on_nonfinite_loss: skip") from None
-
-
-def _result(trainer: Any, out_dir: Path, seconds: float, best_ckpt: Any, resume_from: Path | None) -> TrainResult:
-    """The run's outcome (and ``summary.json``, the loss curve on rank 0)."""
-    from ddpm_kit.training import callbacks as cb
-
-    last = out_dir / "checkpoints" / "last.ckpt"
-    metrics_csv = out_dir / "logs" / "metrics.csv"
-    curve = cb.loss_curve(metrics_csv, out_dir / "loss_curve.png") if trainer.is_global_zero else None
-    images = sorted((out_dir / "images").glob(f"step{trainer.global_step:06d}_*.png"))
-    result = TrainResult(out_dir, trainer.global_step, seconds, last if last.exists() else None,
-                         Path(best_ckpt.best_model_path) if best_ckpt and best_ckpt.best_model_path else None,
-                         images, curve, metrics_csv if metrics_csv.exists() else None, resume_from)
-    if trainer.is_global_zero:
-        (out_dir / "summary.json").write_text(json.dumps(result.summary(), indent=2))
-    return result

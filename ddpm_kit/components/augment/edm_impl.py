@@ -84,8 +84,9 @@ def draw(spec: EDMAugmentSpec, height: int, width: int, g: torch.Generator) -> D
         w, r = randn(), (rand() * 2 - 1) * math.pi
         w = w if rand() < spec.probability("aniso") else 0.0
         r = r if rand() < spec.aniso_rotate_prob else 0.0
-        s = 2 ** (w * spec.aniso_std)
-        d.g_inv = d.g_inv @ rotate(-r) @ scale(1 / s, s) @ rotate(r)
+        if w != 0.0:  # w = 0 is the identity; rotate(-r) @ rotate(r) in floats is not always exactly one
+            s = 2 ** (w * spec.aniso_std)
+            d.g_inv = d.g_inv @ rotate(-r) @ scale(1 / s, s) @ rotate(r)
         d.labels += [w * math.cos(r), w * math.sin(r)]
     if "translate_frac" in enabled:
         w0, w1 = randn(), randn()

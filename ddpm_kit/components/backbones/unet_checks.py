@@ -16,16 +16,17 @@ GROUPNORM_GROUPS = 32
 Loc = tuple[str | int, ...]
 
 
-def spatial_problems(levels: int, height: int, width: int) -> list[str]:
+def spatial_problems(levels: int, height: int, width: int, levels_field: str = "channel_mult") -> list[str]:
     """The first level whose downsampling factor 2**level does not divide H and W (the skip connections of the
-    decoder would not line up), as a message naming H, W, the level and its factor; empty when all divide."""
+    decoder would not line up), as a message naming H, W, the level and its factor; empty when all divide.
+    ``levels_field``: the backbone field that sets the number of levels (for the hint)."""
     for level in range(1, levels):
         factor = 2**level
         bad = [f"{axis} = {value}" for axis, value in (("H", height), ("W", width)) if value % factor]
         if bad:
             return [f"{height}x{width} (H x W) cannot be downsampled by this UNet: level {level} of {levels} "
                     f"downsamples by {factor}, which does not divide {' and '.join(bad)}; use H and W divisible "
-                    f"by 2**(levels-1) = {2 ** (levels - 1)}, or fewer channel_mult levels"]
+                    f"by 2**(levels-1) = {2 ** (levels - 1)}, or fewer {levels_field} levels"]
     return []
 
 

@@ -105,7 +105,7 @@ class ConditionDataset(ImageFolderDataset):
 
 
 class PairedDataset(Dataset):
-    """Items ``{image_key: [C, S, S], condition_key: [C_c, S_c, S_c]}`` float32 in [-1, 1]."""
+    """Items ``{image_key: [C, H, W], condition_key: [C_c, H_c, W_c]}`` float32 in [-1, 1]."""
 
     def __init__(self, images: ImageFolderDataset, conditions: ConditionDataset) -> None:
         self.images, self.conditions = images, conditions
@@ -122,7 +122,7 @@ def side_specs(spec: PairedFolderSpec) -> tuple[ImageFolderSpec, ImageFolderSpec
     shared = {"val_fraction": 0.0, "check_files": spec.check_files, "cache": spec.cache, "cache_dir": spec.cache_dir}
     images = ImageFolderSpec(path=spec.path, image_size=spec.image_size, channels=spec.channels,
                              image_key=spec.image_key, **shared)
-    conditions = ImageFolderSpec(path=spec.condition_path, image_size=spec.side_of_conditions(),
+    conditions = ImageFolderSpec(path=spec.condition_path, image_size=spec.condition_hw(),
                                  channels=spec.condition_channels, image_key=spec.condition_key, **shared)
     return images, conditions
 
@@ -142,7 +142,7 @@ def _cache(spec: ImageFolderSpec, root: Path, files: list[Path],
 def build_paired_folder(spec: PairedFolderSpec) -> DataSplits:
     image_root, condition_root = Path(spec.path).expanduser(), Path(spec.condition_path).expanduser()
     image_files, condition_files = pair_files(image_root, condition_root)
-    side = spec.side_of_conditions()
+    side = spec.condition_hw()
     if spec.check_files:
         for path in image_files:
             check_header(path)

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from ddpm_kit.diffusion.forward import Buffers
 from ddpm_kit.diffusion.parameterization import predict_eps, predict_x0, split_output
-from ddpm_kit.registry.kinds import PARAMETERIZATIONS
+from ddpm_kit.registry.kinds import check_parameterization
 
 #: ``network(x, t: LongTensor[B]) -> raw output`` (eps, x0 or v) shaped like x; conditions and guidance folded in.
 Network = Callable[[Tensor, Tensor], Tensor]
@@ -49,8 +49,7 @@ class Denoiser:
     ``evaluations`` counts the network calls (the samplers' NFE)."""
 
     def __init__(self, network: Network, buffers: Buffers, parameterization: str, clip_denoised: bool) -> None:
-        if parameterization not in PARAMETERIZATIONS:
-            raise ValueError(f"unknown parameterization {parameterization!r} (known: {', '.join(PARAMETERIZATIONS)})")
+        check_parameterization(parameterization)
         self.network, self.buffers = network, buffers
         self.parameterization, self.clip_denoised = parameterization, clip_denoised
         self.evaluations = 0

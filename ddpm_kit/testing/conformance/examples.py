@@ -40,14 +40,9 @@ def _image_folder_fixture(tmp: Path) -> dict[str, Any]:
 
 def _inception_fid_fixture(tmp: Path) -> dict[str, Any]:
     """Seeded random FID Inception weights (the published file cannot be shipped or downloaded)."""
-    import torch
+    from ddpm_kit.testing.inception import write_random_inception
 
-    from ddpm_kit.components.feature_extractors.inception_blocks_impl import FIDInceptionV3
-
-    path = tmp / "inception_fid_random.pth"
-    torch.manual_seed(0)
-    torch.save(FIDInceptionV3().state_dict(), path)
-    return {"weights": str(path)}
+    return {"weights": str(write_random_inception(tmp / "inception_fid_random.pth"))}
 
 
 _CYCLE = {"warm_up_steps": [10, 5], "f_min": [0.1, 0.05], "f_max": [1.0, 0.5], "f_start": [1e-3, 0.1],

@@ -22,7 +22,8 @@ def test_spec_module_imports_neither_torch_nor_diffusers():
 @pytest.mark.parametrize("change, message", [
     ({"block_out_channels": (8, 16, 32)}, "one entry per level"),
     ({"norm_num_groups": 3}, "must divide every block_out_channels"),
-    ({"sample_size": 9}, "downsample by 2, which does not divide"),
+    ({"sample_size": 9}, r"downsamples by 2, which does not divide H = 9 and W = 9; use H and W divisible by "
+                         r"2\*\*\(levels-1\) = 2, or fewer block_out_channels levels"),
     ({"attention_head_dim": 5}, "attention_head_dim=5 must divide"),
     ({"down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D")}, "down_block_types"),
 ])

@@ -118,3 +118,16 @@ def test_missing_datasets_is_a_warning_at_validation_and_an_error_naming_it_at_b
 
 def test_conforms():
     assert check_component("data", "hf.dataset") == []
+
+
+def test_non_square_image_size_is_height_by_width(tmp_path: Path):
+    folder = save_tiny_dataset(tmp_path / "ds", count=4, size=10, mask_size=8)
+    spec = HFDatasetSpec(path=str(folder), image_size=[6, 10], channels=1, condition_column="mask",
+                         condition_size=[8, 8], val_fraction=0.0)
+    assert spec.key_shapes() == {"image": (1, 6, 10), "condition": (1, 8, 8)}
+    item = spec.load_impl()(spec).train[3]
+    assert item["image"].shape == (1, 6, 10) and item["condition"].shape == (1, 8, 8)
+    wrong = HFDatasetSpec(path=str(folder), image_size=8, channels=1, condition_column="mask",
+                          condition_size=[8, 6], val_fraction=0.0)
+    with pytest.raises(DataSourceError, match=r"is 8x8 pixels, but data.condition_size is 6x8"):
+        wrong.load_impl()(wrong).train[0]

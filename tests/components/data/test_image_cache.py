@@ -46,6 +46,19 @@ def test_cached_items_equal_decoded_items_and_workers_read_them(tmp_path: Path) 
     assert torch.equal(batch["image"], images(plain.train))
 
 
+@pytest.mark.parametrize("cache", [True, False])
+def test_batched_fetch_equals_item_by_item(tmp_path: Path, cache: bool) -> None:
+    """``__getitems__`` (what the DataLoader calls for a batch, through Subset) gives each item's own values."""
+    for label in ("a", "b"):
+        write_folder(tmp_path / "img" / label, count=3)
+    dataset = build_image_folder(spec(tmp_path / "img", tmp_path / "cache", labels=True, cache=cache)).train
+    order = [4, 0, 5, 2]
+    for fetched, index in zip(dataset.__getitems__(order), order):
+        single = dataset[index]
+        assert fetched.keys() == single.keys() and torch.equal(fetched["image"], single["image"])
+        assert torch.equal(fetched["class_label"], single["class_label"])
+
+
 def test_second_build_reuses_the_cache(tmp_path: Path) -> None:
     write_folder(tmp_path / "img")
     build_image_folder(spec(tmp_path / "img", tmp_path / "cache"))

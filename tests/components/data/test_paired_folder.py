@@ -123,3 +123,23 @@ def test_the_spec_refuses_one_folder_for_both_and_clashing_keys(tmp_path: Path):
     with pytest.raises(ValidationError, match="condition_key 'image' is also"):
         PairedFolderSpec(path="a", condition_path="b", condition_key="image")
     assert PairedFolderSpec(path="a", condition_path="b").keys() == ("image", "condition")
+
+
+def test_non_square_images_and_conditions_are_height_by_width(tmp_path: Path):
+    images, masks = write_pairs(tmp_path, size=8, mask_size=8)  # images 8 x 10 (H x W), masks 8 x 8
+    paired = spec(images, masks, tmp_path, image_size=[8, 10], condition_size=[8, 8])
+    assert paired.key_shapes() == {"image": (3, 8, 10), "condition": (1, 8, 8)}
+    item = build_paired_folder(paired).train[0]
+    assert item["image"].shape == (3, 8, 10) and item["condition"].shape == (1, 8, 8)
+    with pytest.raises(DataSourceError, match=r"is 8x8 pixels, but data.condition_size is 10x8"):
+        build_paired_folder(spec(images, masks, tmp_path, image_size=[8, 10], condition_size=[8, 10]))
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_batched_fetch_equals_item_by_item(tmp_path: Path, cache: bool):
+    images, masks = write_pairs(tmp_path)
+    dataset = build_paired_folder(spec(images, masks, tmp_path, cache=cache)).train
+    for fetched, index in zip(dataset.__getitems__([3, 0, 5]), [3, 0, 5]):
+        single = dataset[index]
+        assert fetched.keys() == single.keys() == {"image", "condition"}
+        assert all(torch.equal(fetched[key], single[key]) for key in single)

@@ -16,23 +16,12 @@ from ddpm_kit.components.feature_extractors.inception_fid_impl import (
     InceptionFID, state_dict_problems, to_network_input,
 )
 from ddpm_kit.registry import FEATURE_EXTRACTORS
+from ddpm_kit.testing.inception import random_inception_state
 from ddpm_kit.components.feature_extractors.inception_fid import PUBLISHED_FILE
 
 KEY_TABLE = Path(__file__).parents[2] / "data" / "misc" / "inception_fid_state_dict.json"
 
 
-def random_state(seed: int = 0) -> dict[str, torch.Tensor]:
-    """A random FID Inception state dict with non-trivial batch-norm statistics (so every layer matters)."""
-    torch.manual_seed(seed)
-    net = FIDInceptionV3()
-    with torch.no_grad():
-        for module in net.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.running_mean.normal_(0, 0.1)
-                module.running_var.uniform_(0.5, 2.0)
-                module.weight.uniform_(0.5, 1.5)
-                module.bias.normal_(0, 0.1)
-    return net.state_dict()
 
 
 def spec_of(path: Path):
@@ -41,7 +30,7 @@ def spec_of(path: Path):
 
 @pytest.fixture(scope="module")
 def state():
-    return random_state()
+    return random_inception_state()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from pydantic import Field, ValidationInfo, model_validator
 
 from ddpm_kit.registry import BackboneSpec, report_warning
 from ddpm_kit.registry.sizes import ImageSize, as_hw
+from ddpm_kit.components.backbones.unet_checks import spatial_problems
 
 DownBlock = Literal["DownBlock2D", "AttnDownBlock2D", "ResnetDownsampleBlock2D"]
 UpBlock = Literal["UpBlock2D", "AttnUpBlock2D", "ResnetUpsampleBlock2D"]
@@ -124,14 +125,8 @@ class UNet2DSpec(BackboneSpec):
         return self.sample_size
 
     def check_spatial(self, height: int, width: int) -> list[str]:
-        """Every down block but the last halves H and W: 2**(levels - 1) must divide both."""
-        factor = 2 ** (len(self.block_out_channels) - 1)
-        bad = [f"{axis} = {value}" for axis, value in (("H", height), ("W", width)) if value % factor]
-        if bad:
-            return [f"{height}x{width} (H x W) cannot be downsampled by this UNet2DModel: its "
-                    f"{len(self.block_out_channels)} levels downsample by {factor}, which does not divide "
-                    f"{' and '.join(bad)}"]
-        return []
+        """Every down block but the last halves H and W: 2**(levels - 1) must divide both (the unet's rule)."""
+        return spatial_problems(len(self.block_out_channels), height, width, "block_out_channels")
 
     def accepts_labels(self) -> bool:
         return self.num_class_embeds is not None

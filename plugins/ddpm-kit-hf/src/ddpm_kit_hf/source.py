@@ -18,6 +18,7 @@ from ddpm_kit.components.data.base_impl import DataSourceError, DataSplits, spli
 from ddpm_kit.components.data.image_cache_impl import writable_dir
 from ddpm_kit.components.data.image_folder_impl import EIGHT_BIT_MODES, resize_center_crop, to_model_range
 from ddpm_kit.registry import MissingDependency
+from ddpm_kit.registry.sizes import as_hw
 from ddpm_kit.components.data.base import CHANNELS_FIRST
 from ddpm_kit_hf.specs import INSTALL_HINT, HFDatasetSpec
 
@@ -91,17 +92,19 @@ def check_columns(dataset: Any, spec: HFDatasetSpec) -> None:
         raise DataSourceError(f"{SOURCE}: the dataset (split {spec.split!r}) has no rows.")
 
 
-def to_pixels(value: Any, mode: str, size: int, where: str, resize: bool) -> np.ndarray:
-    """One image cell as [C, size, size] uint8 (image_folder's rule; a condition must already be size square)."""
+def to_pixels(value: Any, mode: str, size: tuple[int, int], where: str, resize: bool) -> np.ndarray:
+    """One image cell as [C, H, W] uint8 for ``size`` (H, W) (image_folder's rule; a condition must already have
+    that size)."""
     if not isinstance(value, Image.Image):
         raise DataSourceError(f"{SOURCE}: {where} holds a {type(value).__name__}, not an image; image columns must "
                               "be a datasets Image feature.")
     if value.mode not in EIGHT_BIT_MODES:
         raise DataSourceError(f"{SOURCE}: {where} has PIL mode {value.mode!r}; only 8-bit images are supported.")
-    if not resize and value.size != (size, size):
+    height, width = size
+    if not resize and value.size != (width, height):
         raise DataSourceError(f"{SOURCE}: {where} is {value.size[0]}x{value.size[1]} pixels, but "
-                              f"data.condition_size is {size}x{size}; conditions are never resized.")
-    image = resize_center_crop(value.convert(mode), (size, size))  # (H, W): square images only
+                              f"data.condition_size is {width}x{height}; conditions are never resized.")
+    image = resize_center_crop(value.convert(mode), (height, width))
     pixels = np.asarray(image, dtype=np.uint8)
     pixels = pixels[:, :, None] if pixels.ndim == 2 else pixels
     return np.ascontiguousarray(pixels.transpose(2, 0, 1))
@@ -120,7 +123,7 @@ class HFItems(Dataset):
         spec, row = self.spec, self.dataset[int(index)]
         where = f"row {index}, column {{!r}}"
         item = {spec.image_key: to_model_range(to_pixels(row[spec.image_column], "L" if spec.channels == 1 else
-                                                         "RGB", spec.image_size, where.format(spec.image_column),
+                                                         "RGB", as_hw(spec.image_size), where.format(spec.image_column),
                                                          True))}
         if spec.label_column is not None:
             label = row[spec.label_column]
@@ -129,9 +132,8 @@ class HFItems(Dataset):
                                       "are integers >= 0.")
             item[spec.label_key] = torch.tensor(int(label), dtype=torch.int64)
         if spec.condition_column is not None:
-            side = spec.image_size if spec.condition_size is None else spec.condition_size
             mode = "L" if spec.condition_channels == 1 else "RGB"
-            item[spec.condition_key] = to_model_range(to_pixels(row[spec.condition_column], mode, side,
+            item[spec.condition_key] = to_model_range(to_pixels(row[spec.condition_column], mode, spec.condition_hw(),
                                                                 where.format(spec.condition_column), False))
         return item
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ddpm_kit.registry import report_warning
-from ddpm_kit.components.data.base import Key, SplitDataSpec
+from ddpm_kit.components.data.base import ConditionImagesSpec
 
 INSTALL_HINT = "pip install 'ddpm-kit-hf[datasets]' (or pip install datasets)"
 
@@ -32,16 +32,16 @@ def _saved_fixture(tmp: Path) -> dict[str, Any]:
             "label_column": "label", "val_fraction": 0.0}
 
 
-class HFDatasetSpec(SplitDataSpec):
+class HFDatasetSpec(ConditionImagesSpec):
     """A Hugging Face ``datasets`` dataset read from local disk only: a folder written by ``save_to_disk``
     (``path``), or a dataset already in a local cache (``dataset`` with ``cache_dir``). Nothing is downloaded:
     the source runs with ``HF_DATASETS_OFFLINE=1`` / ``HF_HUB_OFFLINE=1``, and a dataset the cache lacks is an
     error.
 
     ``image_column`` holds images (a datasets ``Image`` feature, PIL images), decoded as ``image_folder``
-    does: converted to grey (L) or RGB, shorter side resized to ``image_size`` (PIL bicubic), center-cropped,
-    x / 127.5 - 1. ``label_column`` (integers or a ``ClassLabel``) gives ``label_key``; ``condition_column``
-    (images, never resized: each must be ``condition_size`` square) gives ``condition_key``, for concat
+    does: converted to grey (L) or RGB, resized to cover ``image_size`` (a side or [H, W]; PIL bicubic),
+    center-cropped, x / 127.5 - 1. ``label_column`` (integers or a ``ClassLabel``) gives ``label_key``;
+    ``condition_column`` (images, never resized: each must be ``condition_size``) gives ``condition_key``, for concat
     conditioning. A column the dataset lacks is an error listing the columns it has. ``split`` picks the
     split of a ``DatasetDict``.
     """
@@ -57,12 +57,6 @@ class HFDatasetSpec(SplitDataSpec):
     image_column: str = Field("image", min_length=1, description="column of the images")
     label_column: str | None = Field(None, min_length=1, description="column of integer class labels")
     condition_column: str | None = Field(None, min_length=1, description="column of condition images (masks)")
-    condition_key: Key = Field("condition", description="batch key of the condition images")
-    image_size: int = Field(64, ge=1, le=16384, description="side of the square images")
-    channels: Literal[1, 3] = Field(3, description="1 = grey, 3 = RGB")
-    condition_size: int | None = Field(None, ge=1, le=16384, description="side of every condition image "
-                                                                         "(default: image_size)")
-    condition_channels: Literal[1, 3] = Field(1, description="conditions: 1 = grey, 3 = RGB")
     impl: ClassVar[str] = "ddpm_kit_hf.source:build_hf_dataset"
     conformance_examples: ClassVar[tuple] = (_saved_fixture,)
 
@@ -79,25 +73,13 @@ class HFDatasetSpec(SplitDataSpec):
             raise ValueError("give exactly one of path (a save_to_disk folder) or dataset (a name in cache_dir)")
         if self.path is not None and (self.config_name or self.cache_dir):
             raise ValueError("config_name and cache_dir belong to `dataset`; a save_to_disk folder needs only path")
-        if self.condition_key in (self.image_key, self.label_key):
-            raise ValueError(f"condition_key {self.condition_key!r} is also the image or label key")
         if not datasets_installed():
             report_warning(info, (), f"the datasets package is not installed; building this source will fail: "
                                      f"{INSTALL_HINT}")
         return self
 
-    def sample_shape(self) -> tuple[int, ...] | None:
-        return (self.channels, self.image_size, self.image_size)
-
     def has_labels(self) -> bool:
         return self.label_column is not None
 
-    def keys(self) -> tuple[str, ...]:
-        return (*super().keys(), *((self.condition_key,) if self.condition_column else ()))
-
-    def key_shapes(self) -> dict[str, tuple[int, ...]]:
-        shapes = super().key_shapes()
-        if self.condition_column:
-            side = self.image_size if self.condition_size is None else self.condition_size
-            shapes[self.condition_key] = (self.condition_channels, side, side)
-        return shapes
+    def has_conditions(self) -> bool:
+        return self.condition_column is not None
