@@ -19,6 +19,46 @@ EXPECT_HELP = ("assert a model setting of the checkpoint, e.g. --set model.param
                "repeatable): a checkpoint with another value is refused")
 
 
+def sampler_option(default: str) -> Any:
+    """``--sampler NAME`` (the same option for every command that samples)."""
+    return typer.Option(None, "--sampler", help=f"a registered sampler (`ddpm-kit plugins list` shows them; "
+                                                f"default: {default})")
+
+
+def steps_option() -> Any:
+    return typer.Option(None, "--steps", help="sampler steps (every sampler but ddpm)")
+
+
+def eta_option() -> Any:
+    return typer.Option(None, "--eta", help="noise scale of ddim and the ancestral / SDE samplers")
+
+
+def spacing_option() -> Any:
+    return typer.Option(None, "--spacing", help="timestep / sigma spacing: uniform, quad, leading, linspace, "
+                                                "trailing, karras (sampler-dependent)")
+
+
+def sampler_setting_option() -> Any:
+    """``--option KEY=VALUE``: any other field of the sampler's spec."""
+    return typer.Option([], "--option", help="any other sampler setting, KEY=VALUE (YAML value; repeatable), "
+                                             "e.g. --option rho=5 --option order=3")
+
+
+def sampler_options(option: list[str]) -> dict[str, Any]:
+    """``--option rho=5`` -> {"rho": 5} (one plain key each; the sampler's spec validates names and values)."""
+    from ddpm_kit.config.overrides import OverrideError, split_override
+
+    options: dict[str, Any] = {}
+    for text in option:
+        path, value = split_override(text)
+        if len(path) != 1 or not isinstance(path[0], str):
+            raise OverrideError(f"--option {text!r}: expected a sampler setting KEY=VALUE, e.g. --option rho=5")
+        if path[0] in ("name", "steps", "eta", "spacing"):
+            raise OverrideError(f"--option {text!r}: use --sampler / --steps / --eta / --spacing for {path[0]}")
+        options[path[0]] = value
+    return options
+
+
 def missing_path_error(path: Path) -> UserError:
     """A path that does not exist: exit code 2, as an unreadable config file."""
     error = UserError(f"{path}: no such checkpoint file or export folder")

@@ -20,7 +20,10 @@ import typer
 
 from ddpm_kit.cli.app import app
 from ddpm_kit.cli.errors import UserError
-from ddpm_kit.cli.common import CKPT_HELP, missing_path_error, one_paragraph, pick_device
+from ddpm_kit.cli.common import (
+    CKPT_HELP, eta_option, missing_path_error, one_paragraph, pick_device, sampler_option, sampler_options,
+    sampler_setting_option, spacing_option, steps_option,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +36,11 @@ def evaluate(
     config: Optional[Path] = typer.Option(None, "--config", help="run config whose data (and eval) sections give "
                                                                  "the reference (default: the checkpoint's)"),
     n: Optional[int] = typer.Option(None, "--n", help="number of samples (default: eval.n of the config, else 1000)"),
-    sampler: Optional[str] = typer.Option(None, "--sampler", help="sampler name (default: eval.sampler, else "
-                                                                  "the model's)"),
-    steps: Optional[int] = typer.Option(None, "--steps", help="sampler steps"),
-    eta: Optional[float] = typer.Option(None, "--eta", help="DDIM noise scale in [0, 1]"),
+    sampler: Optional[str] = sampler_option("eval.sampler of the config, else the model's"),
+    steps: Optional[int] = steps_option(),
+    eta: Optional[float] = eta_option(),
+    spacing: Optional[str] = spacing_option(),
+    option: list[str] = sampler_setting_option(),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="comma-separated: fd, kid, pr, cs, mem "
                                                                   "(default: eval.metrics, else fd,kid,pr,mem)"),
     extractor: Optional[str] = typer.Option(None, "--extractor", help="feature extractor: a name or YAML "
@@ -57,8 +61,10 @@ def evaluate(
     for path in (checkpoint, samples, config):
         if path is not None and not path.exists():
             raise missing_path_error(path)
-    if samples is not None and (sampler, steps, eta, ema) != (None,) * 4:
-        raise UserError("--sampler/--steps/--eta/--ema apply to sampling from a checkpoint, not to --samples")
+    if samples is not None and ((sampler, steps, eta, spacing, ema) != (None,) * 5 or option):
+        raise UserError("--sampler/--steps/--eta/--spacing/--option/--ema apply to sampling from a checkpoint, not "
+                        "to --samples")
+    given = {"steps": steps, "eta": eta, "spacing": spacing, **sampler_options(option)}
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     target = pick_device(device)
     with user_errors():
@@ -66,7 +72,7 @@ def evaluate(
 
         module = _load(checkpoint, ema) if checkpoint is not None else None
         run = run_config_of(config, module)
-        settings = resolve_settings(run, n=n, sampler=sampler, steps=steps, eta=eta, metrics=metrics,
+        settings = resolve_settings(run, n=n, sampler=sampler, sampler_params=given, metrics=metrics,
                                     extractor=extractor, reference=reference, seed=seed, batch_size=batch_size)
         from ddpm_kit.evaluation.quality import evaluate_request, no_progress
 

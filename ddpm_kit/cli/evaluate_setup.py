@@ -30,7 +30,7 @@ def run_config_of(config: Path | None, module: DDPM) -> Any:
     return None if module is None else module.run_config
 
 
-def resolve_settings(run: Any, *, n: int | None, sampler: str | None, steps: int | None, eta: float | None,
+def resolve_settings(run: Any, *, n: int | None, sampler: str | None, sampler_params: dict[str, Any],
                      metrics: str | None, extractor: str | None, reference: str | None, seed: int | None,
                      batch_size: int | None) -> Any:
     """The validated ``EvalConfig`` of this evaluation (``every_n_steps`` unused)."""
@@ -42,7 +42,7 @@ def resolve_settings(run: Any, *, n: int | None, sampler: str | None, steps: int
                              "metrics": parse_metrics(metrics) if metrics is not None else None,
                              "extractor": _yaml_value(extractor, "--extractor") if extractor is not None else None}
     data = {"metrics": DEFAULT_METRICS, **base, **{k: v for k, v in given.items() if v is not None}}
-    sampler_data = _sampler_data(base.get("sampler"), sampler, steps, eta)
+    sampler_data = _sampler_data(base.get("sampler"), sampler, sampler_params)
     if sampler_data is not None:
         data["sampler"] = sampler_data
     settings = _validated(data)
@@ -54,15 +54,17 @@ def resolve_settings(run: Any, *, n: int | None, sampler: str | None, steps: int
     return settings
 
 
-def _sampler_data(base: Any, name: str | None, steps: int | None, eta: float | None) -> dict | None:
-    params = {k: v for k, v in (("steps", steps), ("eta", eta)) if v is not None}
+def _sampler_data(base: Any, name: str | None, given: dict[str, Any]) -> dict | None:
+    """The eval sampler: ``--sampler`` with the given settings, else eval.sampler with them changed."""
+    params = {k: v for k, v in given.items() if v is not None}
     if name is not None:
         return {"name": name, **params}
     if base is not None:
         base = {"name": base} if isinstance(base, str) else dict(base)
         return {**base, **params}
     if params:
-        raise UserError("--steps/--eta need --sampler (or an eval.sampler in the config) to apply to")
+        raise UserError(f"{', '.join('--' + k for k in params)} need --sampler (or an eval.sampler in the config) to "
+                        "apply to")
     return None
 
 

@@ -19,7 +19,8 @@ import typer
 
 from ddpm_kit.cli.app import app
 from ddpm_kit.cli.common import (
-    CKPT_HELP, EXPECT_HELP, check_output, expectations, missing_path_error, one_paragraph, pick_device,
+    CKPT_HELP, EXPECT_HELP, check_output, eta_option, expectations, missing_path_error, one_paragraph, pick_device,
+    sampler_option, sampler_options, sampler_setting_option, spacing_option, steps_option,
 )
 from ddpm_kit.cli.errors import UserError
 
@@ -27,21 +28,6 @@ if TYPE_CHECKING:
     from ddpm_kit.module import DDPM
 
 log = logging.getLogger(__name__)
-
-
-def sampler_options(option: list[str]) -> dict[str, Any]:
-    """``--option rho=5`` -> {"rho": 5} (one plain key each; the sampler's spec validates names and values)."""
-    from ddpm_kit.config.overrides import OverrideError, split_override
-
-    options: dict[str, Any] = {}
-    for text in option:
-        path, value = split_override(text)
-        if len(path) != 1 or not isinstance(path[0], str):
-            raise OverrideError(f"--option {text!r}: expected a sampler setting KEY=VALUE, e.g. --option rho=5")
-        if path[0] in ("name", "steps", "eta", "spacing"):
-            raise OverrideError(f"--option {text!r}: use --sampler / --steps / --eta / --spacing for {path[0]}")
-        options[path[0]] = value
-    return options
 
 
 def write_png(samples: Any, path: Path, title: str) -> str:
@@ -69,14 +55,11 @@ def sample(
     checkpoint: Path = typer.Argument(..., help=CKPT_HELP),
     n: Optional[int] = typer.Option(None, "--n", min=1, help="number of samples (default: 64, or one per "
                                                             "condition of --cond)"),
-    sampler: Optional[str] = typer.Option(None, "--sampler", help="a registered sampler (`ddpm-kit plugins` lists "
-                                                                  "them; default: the checkpoint's model.sampler)"),
-    steps: Optional[int] = typer.Option(None, "--steps", help="sampler steps (every sampler but ddpm)"),
-    eta: Optional[float] = typer.Option(None, "--eta", help="noise scale of ddim and the ancestral / SDE samplers"),
-    spacing: Optional[str] = typer.Option(None, "--spacing", help="timestep / sigma spacing: uniform, quad, leading, "
-                                                                  "linspace, trailing, karras (sampler-dependent)"),
-    option: list[str] = typer.Option([], "--option", help="any other sampler setting, KEY=VALUE (YAML value; "
-                                                          "repeatable), e.g. --option rho=5 --option order=3"),
+    sampler: Optional[str] = sampler_option("the checkpoint's model.sampler"),
+    steps: Optional[int] = steps_option(),
+    eta: Optional[float] = eta_option(),
+    spacing: Optional[str] = spacing_option(),
+    option: list[str] = sampler_setting_option(),
     guidance: Optional[float] = typer.Option(None, "--guidance", help="classifier-free guidance scale "
                                                                      "(label-conditioned models)"),
     label: Optional[int] = typer.Option(None, "--label", help="class label of every sample (label-conditioned "

@@ -107,6 +107,8 @@ def test_scores_an_npz_of_samples_against_a_reference_file(cli, tmp_path):
     (["--extractor", "nope"], ["--extractor", "nope"], 1),
     (["--reference", "val"], ["--reference val", "--config"], 1),
     (["--n", "1"], ["--n"], 1),
+    (["--spacing", "trailing"], ["--spacing", "not to --samples"], 1),
+    (["--option", "rho=5"], ["--option", "not to --samples"], 1),
 ])
 def test_bad_options(cli, tmp_path, args, needles, exit_code):
     reference = reference_npz(tmp_path / "ref.npz", np.zeros((10, 64)))
@@ -137,3 +139,18 @@ def test_an_eval_section_on_a_concat_conditioned_model_is_a_validation_error(cli
     code, out, err = cli("validate", config, "--set", "eval.every_n_steps=100", "--set", "data.val_fraction=0.2")
     assert code == 1 and "Traceback" not in out + err
     assert "eval" in err and "conditioned on its concat input" in err and "--cond" in err
+
+
+def test_sampler_options_are_those_of_sample(tmp_path):
+    """--sampler with --steps / --eta / --spacing / --option builds the eval sampler as ``sample`` does."""
+    from ddpm_kit.cli.errors import UserError
+    from ddpm_kit.cli.evaluate_setup import resolve_settings
+
+    reference = str(reference_npz(tmp_path / "ref.npz", np.zeros((10, 64))))
+    common = dict(n=8, metrics=None, extractor=None, reference=reference, seed=None, batch_size=None)
+    settings = resolve_settings(None, sampler="euler", sampler_params={"steps": 4, "eta": None, "spacing": "trailing",
+                                                                       "rho": 5}, **common)
+    assert (settings.sampler.name, settings.sampler.steps, settings.sampler.spacing, settings.sampler.rho) == \
+        ("euler", 4, "trailing", 5)
+    with pytest.raises(UserError, match="--spacing need --sampler"):
+        resolve_settings(None, sampler=None, sampler_params={"spacing": "trailing"}, **common)
