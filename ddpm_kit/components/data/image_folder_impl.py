@@ -116,7 +116,7 @@ def decode(path: Path, mode: str, size: tuple[int, int]) -> np.ndarray:
 
 def to_model_range(pixels: np.ndarray) -> Tensor:
     """uint8 [C, H, W] -> float32 x / 127.5 - 1 in [-1, 1]."""
-    return torch.from_numpy(np.array(pixels, dtype=np.uint8)).to(torch.float32) / 127.5 - 1.0
+    return torch.from_numpy(np.array(pixels, dtype=np.uint8)).to(torch.float32).div_(127.5).sub_(1.0)
 
 
 class ImageFolderDataset(Dataset):
