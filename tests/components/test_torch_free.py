@@ -78,7 +78,7 @@ def test_a_config_imports_only_the_spec_modules_it_names():
     )
     loaded = set(_run(code).split())
     for family, name in [("schedules", "cosine"), ("losses", "l2"), ("weightings", "none"), ("ema", "lit_ema"),
-                         ("samplers", "ddim"), ("data", "digits"), ("lr_schedules", "warmup_cosine")]:
+                         ("samplers", "plms"), ("data", "digits"), ("lr_schedules", "warmup_cosine")]:
         assert f"ddpm_kit.components.{family}.{name}" in loaded
     for other in ["schedules.linear", "schedules.sigmoid_beta", "losses.huber", "weightings.p2", "ema.power",
                   "samplers.dpmpp_2m", "data.npz", "lr_schedules.lambda_linear"]:
