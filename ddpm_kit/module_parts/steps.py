@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-log = logging.getLogger("ddpm_kit.module")
+log = logging.getLogger(__name__)
 
 
 class NonFiniteLoss(FloatingPointError):
