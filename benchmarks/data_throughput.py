@@ -2,10 +2,11 @@
 the training step rate of the same config, for a generated folder of N 64x64 RGB PNGs (N = 5000; 300 with
 ``--quick``) and for the 16x16 digits preset.
 
-The loader is timed in its second pass over the data (steady state: workers started, cache built); the
-cache build (first pass, every file decoded once) is timed separately. Training images/s = batch size x
-steps/s of ddpm-kit's Trainer (``benchmarks.train_overhead``'s clock), so a loader slower than the trainer
-shows as a ratio below 1. Run: ``python -m benchmarks.data_throughput [--quick] [--images N]``.
+The loader is timed over the passes after its first (steady state: workers started, cache built): the median
+of at least 3 passes and 2 s. The cache build (first pass, every file decoded once) is timed separately.
+Training images/s = batch size x steps/s of ddpm-kit's Trainer (``benchmarks.train_overhead``'s clock), so
+a loader slower than the trainer shows as a ratio below 1.
+Run: ``python -m benchmarks.data_throughput [--quick] [--images N] [--batch B]``.
 """
 
 from __future__ import annotations
@@ -40,17 +41,22 @@ def write_pngs(folder: Path, count: int, size: int = 64) -> None:
         Image.fromarray(np.clip(base, 0, 255).astype(np.uint8)).save(folder / f"{i:05d}.png")
 
 
-def loader_images_per_second(dataset: Any, batch_size: int, workers: int) -> float:
-    """Images/s of the run's train loader over its second pass (the first starts workers and warms caches)."""
+def loader_images_per_second(dataset: Any, batch_size: int, workers: int, seconds: float = 2.0) -> float:
+    """Images/s of the run's train loader: the median over passes after the first (which starts the workers and
+    warms caches), as many as fill ``seconds`` and at least 3 (a pass of a fast loader lasts ~0.1 s)."""
     from ddpm_kit.training.data import loader_options, train_loader
 
     loader = train_loader(dataset, batch_size, workers, 0, **loader_options(workers, None, None, on_gpu=False))
     for _ in loader:
         pass
-    start, images = time.perf_counter(), 0
-    for batch in loader:
-        images += len(batch["image"])
-    return images / (time.perf_counter() - start)
+    rates: list[float] = []
+    begin = time.perf_counter()
+    while len(rates) < 3 or time.perf_counter() - begin < seconds:
+        start, images = time.perf_counter(), 0
+        for batch in loader:
+            images += len(batch["image"])
+        rates.append(images / (time.perf_counter() - start))
+    return statistics.median(rates)
 
 
 def image_spec(folder: Path, cache_dir: Path, cache: bool) -> Any:
@@ -89,7 +95,8 @@ def image_folder_rows(count: int, batch_size: int, steps: int) -> Iterator[list[
             measured[workers] = (loader_images_per_second(cached, batch_size, workers),
                                  loader_images_per_second(plain, batch_size, workers))
             rows.append({"benchmark": "data_throughput",
-                         "measure": f"img/s loader cached vs uncached, {count} PNG 64->32, {workers} worker(s)",
+                         "measure": f"img/s loader cached vs uncached, {count} PNG 64->32, batch {batch_size}, "
+                                    f"{workers} worker(s)",
                          "ours": measured[workers][0], "baseline": measured[workers][1],
                          "ratio": measured[workers][0] / measured[workers][1], "target": None})
         rows.append({"benchmark": "data_throughput", "measure": f"cache build s ({count} PNGs, first pass)",
@@ -118,27 +125,29 @@ def digits_rows(batch_size: int, steps: int) -> list[dict]:
              "ours": train_rate, "baseline": one, "ratio": train_rate / one, "target": None}]
 
 
-def parts(quick: bool = False, images: int | None = None) -> Iterator[list[dict]]:
-    """The rows, one group at a time (image folder, digits), so a long run reports as it goes."""
+def parts(quick: bool = False, images: int | None = None, batch: int | None = None) -> Iterator[list[dict]]:
+    """The rows, one group at a time (image folder, digits), so a long run reports as it goes; ``batch`` is the
+    image folder's batch size (loader and training; default 64, 32 with ``quick``)."""
     import torch
 
     torch.set_num_threads(2)
     count = images or (300 if quick else 5000)
     steps = 6 if quick else 40
-    yield from image_folder_rows(count, 32 if quick else 64, steps)
+    yield from image_folder_rows(count, batch or (32 if quick else 64), steps)
     yield digits_rows(64 if quick else 128, steps)
 
 
-def run(quick: bool = False, images: int | None = None) -> list[dict]:
-    return [row for group in parts(quick, images) for row in group]
+def run(quick: bool = False, images: int | None = None, batch: int | None = None) -> list[dict]:
+    return [row for group in parts(quick, images, batch) for row in group]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="300 images and 8 training steps")
+    parser.add_argument("--quick", action="store_true", help="300 images and 6 training steps")
     parser.add_argument("--images", type=int, default=None, help="number of generated PNGs (default 5000)")
+    parser.add_argument("--batch", type=int, default=None, help="image folder batch size (default 64)")
     args = parser.parse_args()
-    for group in parts(quick=args.quick, images=args.images):
+    for group in parts(quick=args.quick, images=args.images, batch=args.batch):
         for row in group:
             ratio = "" if row["ratio"] is None else f"  ratio {row['ratio']:.2f}"
             print(f"{row['measure']:<78} {row['ours']:>10.1f} {row['baseline']:>10.1f}{ratio}", flush=True)

@@ -52,17 +52,28 @@ def loader_options(num_workers: int, pin_memory: bool | None, persistent_workers
     return {"pin_memory": on_gpu if pin_memory is None else pin_memory, "persistent_workers": persistent}
 
 
+def share_by_name(worker_id: int) -> None:
+    """``worker_init_fn`` of the run's loaders: a worker hands its batches to the trainer as named shared-memory
+    files (torch's ``file_system`` sharing strategy) instead of file descriptors. Passing a descriptor costs a
+    socket handshake with the worker for every tensor of every batch, and that handshake bounded a cached
+    loader's images/s (``benchmarks/data_throughput``). Set in the workers only: the trainer process keeps its
+    strategy, and what a worker sends is read back by either."""
+    torch.multiprocessing.set_sharing_strategy("file_system")
+
+
 def train_loader(dataset: Dataset, batch_size: int, num_workers: int, seed: int, **options: Any) -> DataLoader:
     """The training loader; ``options`` are ``loader_options``' (pin_memory, persistent_workers)."""
     sampler = StreamSampler(len(dataset), seed)  # type: ignore[arg-type]
     options = {"persistent_workers": False, **options, "num_workers": num_workers}
-    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=True, **options)
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=True, worker_init_fn=share_by_name,
+                      **options)
 
 
 def val_loader(dataset: Dataset | None, batch_size: int, num_workers: int, **options: Any) -> DataLoader | None:
     if dataset is None or len(dataset) == 0:  # type: ignore[arg-type]
         return None
-    return DataLoader(dataset, batch_size=batch_size, shuffle=False, **{**options, "num_workers": num_workers})
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False, worker_init_fn=share_by_name,
+                      **{**options, "num_workers": num_workers})
 
 
 def first_batch(loader: DataLoader, count: int) -> dict[str, Any]:
