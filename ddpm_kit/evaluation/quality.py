@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
+from ddpm_kit.components.data.base_impl import to_model_range
 from ddpm_kit.config.evaluation import EvalConfig
 from ddpm_kit.config.run import RunConfig
 from ddpm_kit.evaluation.errors import EvaluationError
@@ -62,7 +63,7 @@ def split_images(run: RunConfig, split: str) -> Tensor:
     if dataset is None or len(dataset) == 0:
         raise EvaluationError(f"the {run.data.name} data has no {split} split (data.val_fraction is 0?)")
     key = run.model.first_stage_key
-    return torch.stack([torch.as_tensor(dataset[i][key]) for i in range(len(dataset))]).float()
+    return to_model_range(torch.stack([torch.as_tensor(dataset[i][key]) for i in range(len(dataset))]))
 
 
 class Evaluator:

@@ -9,6 +9,7 @@ import torch
 from einops import rearrange
 from torch import Tensor
 
+from ddpm_kit.components.data.base_impl import to_model_range
 from ddpm_kit.config.model import ConditionKeys, UCGEntry
 from ddpm_kit.components.backbones.conditioning import conditioning_slots
 
@@ -20,7 +21,8 @@ class BatchError(ValueError):
 
 
 def get_input(batch: Mapping[str, Any], key: str, layout: str, channels: int) -> Tensor:
-    """``batch[key]`` as float32 [B, C, H, W] (images) or [B, D] (vectors), from the declared ``layout``.
+    """``batch[key]`` as float32 [B, C, H, W] (images; uint8 pixels become p / 127.5 - 1, ``to_model_range``) or
+    [B, D] (vectors), from the declared ``layout``.
 
     Upstream always rearranges ``b h w c -> b c h w`` and so silently scrambles channels-first data;
     here the layout is declared and the channel count is checked against it.
@@ -44,7 +46,7 @@ def get_input(batch: Mapping[str, Any], key: str, layout: str, channels: int) ->
     elif x.shape[1] != channels:
         raise BatchError(f"batch[{key!r}] has shape {tuple(x.shape)}: with layout channels_first axis 1 must be the "
                          f"{channels} channels (is the data channels-last?)")
-    return x.to(memory_format=torch.contiguous_format).float()
+    return to_model_range(x.to(memory_format=torch.contiguous_format))
 
 
 def conditions(batch: Mapping[str, Any], keys: ConditionKeys, conditioning_key: str | None) -> dict[str, Any]:
@@ -53,7 +55,7 @@ def conditions(batch: Mapping[str, Any], keys: ConditionKeys, conditioning_key: 
         return {}
     cond: dict[str, Any] = {}
     if keys.concat:
-        cond["c_concat"] = [torch.as_tensor(batch[keys.concat]).float()]
+        cond["c_concat"] = [to_model_range(torch.as_tensor(batch[keys.concat]))]  # uint8 condition images too
     if keys.context:
         cond["c_crossattn"] = [torch.as_tensor(batch[keys.context]).float()]
     if keys.labels:
@@ -75,6 +77,8 @@ class ConditionDropout:
     """SD's ``ucg_training``: replace ``batch[key]`` by ``val`` with probability ``p``, per sample.
 
     Unlike upstream the draws come from a seeded generator and the batch is copied, never edited in place.
+    uint8 pixels are first brought to the model's range (``to_model_range``), so ``val`` means the same for
+    every source.
     """
 
     def __init__(self, entries: Mapping[str, UCGEntry] | None) -> None:
@@ -88,6 +92,7 @@ class ConditionDropout:
             if key not in batch:
                 raise BatchError(f"ucg_training names batch key {key!r}, the batch has {sorted(map(str, batch))}")
             value = torch.as_tensor(batch[key])
+            value = to_model_range(value) if value.dtype == torch.uint8 else value
             device = generator.device if generator is not None else value.device
             drop = torch.rand(value.shape[0], generator=generator, device=device) < entry.p  # [B]
             replacement = torch.as_tensor(entry.val if entry.val is not None else 0, dtype=value.dtype)

@@ -1,4 +1,5 @@
-"""What every data source returns: ``DataSplits``, a dict-item dataset, the split and the error type."""
+"""What every data source returns: ``DataSplits``, a dict-item dataset, the split and the error type; and the
+one conversion of 8-bit pixels to the model's range."""
 
 from __future__ import annotations
 
@@ -10,6 +11,18 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from ddpm_kit.components.data.base import LAYOUTS
+
+
+def to_model_range(x: Tensor) -> Tensor:
+    """8-bit pixels p (uint8, 0..255) as float32 x = p / 127.5 - 1 in [-1, 1]; any other tensor as float32, unchanged.
+
+    Image sources may hand their items over as uint8 (a quarter of float32's bytes between loader workers
+    and the trainer, and from host to device) and the model converts them here, on its device, as EDM2's
+    training loop does (Karras et al. 2024, ``training_loop.py``: ``images / 127.5 - 1``).
+    """
+    if x.dtype == torch.uint8:
+        return x.to(torch.float32).div_(127.5).sub_(1.0)
+    return x.float()
 
 
 class DataSourceError(ValueError):

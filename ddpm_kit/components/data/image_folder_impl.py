@@ -1,5 +1,6 @@
-"""PNG/JPEG files under a folder as [C, H, W] float32 in [-1, 1]: decoded once into a uint8 cache
-(``image_cache``, the default) or on every access (``cache: false``).
+"""PNG/JPEG files under a folder as [C, H, W] uint8 pixels (the model converts them to [-1, 1],
+``base_impl.to_model_range``): decoded once into a uint8 cache (``image_cache``, the default) or on every
+access (``cache: false``).
 
 Missing or empty folders and unreadable files raise ``DataSourceError`` naming the path; with
 ``check_files`` every header is opened while building, so a corrupt file stops the run at
@@ -114,14 +115,10 @@ def decode(path: Path, mode: str, size: tuple[int, int]) -> np.ndarray:
     return np.ascontiguousarray(pixels.transpose(2, 0, 1))  # [C, H, W]
 
 
-def to_model_range(pixels: np.ndarray) -> Tensor:
-    """uint8 [C, H, W] -> float32 x / 127.5 - 1 in [-1, 1]."""
-    return torch.from_numpy(np.array(pixels, dtype=np.uint8)).to(torch.float32).div_(127.5).sub_(1.0)
-
-
 class ImageFolderDataset(Dataset):
-    """Items ``{image_key: [C, H, W] float32 in [-1, 1]}`` (+ ``label_key`` int64), decoded on access or read
-    from a decoded cache (``cache``: the ``.npy`` path, memory-mapped lazily in each worker)."""
+    """Items ``{image_key: [C, H, W] uint8}`` (+ ``label_key`` int64), decoded on access or read from a decoded
+    cache (``cache``: the ``.npy`` path, memory-mapped lazily in each worker). The pixels stay uint8 until the
+    model's ``get_input`` (``to_model_range``), so a loader worker hands over a quarter of float32's bytes."""
 
     def __init__(
         self, spec: ImageFolderSpec, files: list[Path], labels: list[int] | None, classes: list[str] | None = None,
@@ -143,9 +140,6 @@ class ImageFolderDataset(Dataset):
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_pixels": None}  # workers map the cache themselves, never pickle its pixels
 
-    def load(self, path: Path) -> Tensor:
-        return to_model_range(decode(path, self.mode, self.size))
-
     def cached(self) -> np.ndarray:
         """The decoded cache [N, C, H, W] uint8, memory-mapped on first use (in each worker)."""
         if self._pixels is None:
@@ -164,15 +158,15 @@ class ImageFolderDataset(Dataset):
         return item
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
-        return self._item(index, to_model_range(self.pixels(index)))
+        return self._item(index, torch.from_numpy(np.array(self.pixels(index))))  # a copy: the cache is read-only
 
     def __getitems__(self, indices: list[int]) -> list[dict[str, Tensor]]:
         """The items of a whole batch (the DataLoader's batched fetch, through ``Subset``): from the cache one
-        gather and one conversion for the batch (the per-item conversion was most of a cached item's cost; the
-        values are the same), decoded item by item without it."""
+        gather for the batch (per-item reads were most of a cached item's cost; the values are the same),
+        decoded item by item without it."""
         if self.cache is None:
             return [self[index] for index in indices]
-        images = to_model_range(self.cached()[list(indices)])  # [B, C, H, W]
+        images = torch.from_numpy(self.cached()[list(indices)])  # [B, C, H, W] uint8, a copy (fancy indexing)
         return [self._item(index, image) for index, image in zip(indices, images)]
 
 

@@ -105,7 +105,8 @@ class ConditionDataset(ImageFolderDataset):
 
 
 class PairedDataset(Dataset):
-    """Items ``{image_key: [C, H, W], condition_key: [C_c, H_c, W_c]}`` float32 in [-1, 1]."""
+    """Items ``{image_key: [C, H, W], condition_key: [C_c, H_c, W_c]}`` uint8 pixels (the model converts both,
+    ``base_impl.to_model_range``)."""
 
     def __init__(self, images: ImageFolderDataset, conditions: ConditionDataset) -> None:
         self.images, self.conditions = images, conditions

@@ -152,8 +152,8 @@ SAMPLER = (
 
 # ----------------------------------------------------------------------------------------- data
 def data_items(spec: Any, ctx: Context) -> list[str]:
-    """Train items hold the declared keys; the first has the declared shape, float32, finite, and matches
-    the declared layout; building twice gives the same first item."""
+    """Train items hold the declared keys; the first has the declared shape, is finite float32 (or uint8 pixels of
+    an image), and matches the declared layout; building twice gives the same first item."""
     from ddpm_kit.components.data.base import CHANNELS_FIRST
 
     splits = spec.load_impl()(spec)
@@ -169,8 +169,12 @@ def data_items(spec: Any, ctx: Context) -> list[str]:
     declared = spec.sample_shape()
     if declared is not None and tuple(sample.shape) != tuple(declared):
         problems.append(f"{keys[0]!r} has shape {tuple(sample.shape)}, sample_shape() says {tuple(declared)}")
-    if sample.dtype != torch.float32 or not bool(torch.isfinite(sample).all()):
-        problems.append(f"{keys[0]!r} must be finite float32, got {sample.dtype}")
+    if sample.dtype == torch.uint8:
+        if splits.layout != CHANNELS_FIRST:
+            problems.append(f"{keys[0]!r} is uint8, which means 8-bit pixels: only images (layout channels_first) "
+                            "may be uint8")
+    elif sample.dtype != torch.float32 or not bool(torch.isfinite(sample).all()):
+        problems.append(f"{keys[0]!r} must be finite float32 (or uint8 pixels), got {sample.dtype}")
     expected_dims = 3 if splits.layout == CHANNELS_FIRST else 1
     if sample.dim() != expected_dims:
         problems.append(f"layout {splits.layout!r} but {keys[0]!r} has {sample.dim()} axes")

@@ -36,11 +36,11 @@ def test_items_hold_images_labels_and_conditions(tmp_path: Path):
     assert len(splits.train) == 6 and splits.layout == "channels_first"
     item = splits.train[4]
     assert set(item) == {"image", "class_label", "condition"}
-    assert item["image"].shape == (1, 8, 8) and item["image"].dtype == torch.float32
-    assert torch.allclose(item["image"], torch.full((1, 8, 8), 120 / 127.5 - 1))  # shade 30 * 4, resized 10 -> 8
+    assert item["image"].shape == (1, 8, 8) and item["image"].dtype == torch.uint8  # pixels, converted by the model
+    assert torch.equal(item["image"], torch.full((1, 8, 8), 120, dtype=torch.uint8))  # shade 30 * 4, resized 10 -> 8
     assert int(item["class_label"]) == 4 % 3
-    assert torch.equal(item["condition"], torch.full((1, 8, 8), -1.0))  # mask 255 * (4 % 2) = 0
-    assert torch.equal(splits.train[5]["condition"], torch.ones(1, 8, 8))
+    assert torch.equal(item["condition"], torch.zeros(1, 8, 8, dtype=torch.uint8))  # mask 255 * (4 % 2) = 0
+    assert torch.equal(splits.train[5]["condition"], torch.full((1, 8, 8), 255, dtype=torch.uint8))
 
 
 def test_a_dataset_dict_split_is_chosen_and_a_missing_one_listed(tmp_path: Path):

@@ -126,13 +126,3 @@ def test_cache_folder_that_is_a_file_is_an_error_naming_it(tmp_path: Path) -> No
     (tmp_path / "file").write_text("x")
     with pytest.raises(DataSourceError, match=r"cache folder .*file.* not writable.*data.cache_dir"):
         build_image_folder(spec(tmp_path / "img", tmp_path / "file"))
-
-
-def test_to_model_range_is_x_over_127_5_minus_1_for_every_byte() -> None:
-    from ddpm_kit.components.data.image_folder_impl import to_model_range
-
-    pixels = np.tile(np.arange(256, dtype=np.uint8), (3, 4, 1))  # [3, 4, 256]: every value, in a vector and a tail
-    expected = torch.from_numpy(pixels.copy()).to(torch.float32) / 127.5 - 1.0
-    out = to_model_range(pixels)
-    assert out.dtype == torch.float32 and torch.equal(out, expected)
-    assert out[0, 0, 0] == -1.0 and out[0, 0, 255] == 1.0

@@ -46,8 +46,8 @@ def test_items_pair_each_image_with_its_condition(tmp_path: Path, cache: bool):
         assert set(item) == {"image", "condition"}
         assert torch.equal(item["image"], alone.train[index]["image"])  # image_folder's decoding, same order
         name = alone.train.dataset.files[index].relative_to(images)
-        mask = np.asarray(Image.open(masks / name), dtype=np.float32) / 127.5 - 1
-        assert torch.equal(item["condition"], torch.from_numpy(mask)[None])  # not resized
+        mask = np.array(Image.open(masks / name), dtype=np.uint8)
+        assert torch.equal(item["condition"], torch.from_numpy(mask)[None])  # not resized, uint8 pixels
 
 
 def test_the_cache_is_image_folders_one_file_per_folder_and_reused(tmp_path: Path):

@@ -16,7 +16,7 @@ from torch.utils.data import Dataset, Subset
 
 from ddpm_kit.components.data.base_impl import DataSourceError, DataSplits, split_indices
 from ddpm_kit.components.data.image_cache_impl import writable_dir
-from ddpm_kit.components.data.image_folder_impl import EIGHT_BIT_MODES, resize_center_crop, to_model_range
+from ddpm_kit.components.data.image_folder_impl import EIGHT_BIT_MODES, resize_center_crop
 from ddpm_kit.registry import MissingDependency
 from ddpm_kit.registry.sizes import as_hw
 from ddpm_kit.components.data.base import CHANNELS_FIRST
@@ -111,7 +111,8 @@ def to_pixels(value: Any, mode: str, size: tuple[int, int], where: str, resize: 
 
 
 class HFItems(Dataset):
-    """Items of a datasets ``Dataset``, decoded on access: ``{image_key, [label_key], [condition_key]}``."""
+    """Items of a datasets ``Dataset``, decoded on access: ``{image_key, [label_key], [condition_key]}``, images and
+    conditions as uint8 pixels [C, H, W] (the model converts them, ``base_impl.to_model_range``)."""
 
     def __init__(self, dataset: Any, spec: HFDatasetSpec) -> None:
         self.dataset, self.spec = dataset, spec
@@ -122,9 +123,8 @@ class HFItems(Dataset):
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         spec, row = self.spec, self.dataset[int(index)]
         where = f"row {index}, column {{!r}}"
-        item = {spec.image_key: to_model_range(to_pixels(row[spec.image_column], "L" if spec.channels == 1 else
-                                                         "RGB", as_hw(spec.image_size), where.format(spec.image_column),
-                                                         True))}
+        item = {spec.image_key: torch.tensor(to_pixels(row[spec.image_column], "L" if spec.channels == 1 else "RGB",
+                                                       as_hw(spec.image_size), where.format(spec.image_column), True))}
         if spec.label_column is not None:
             label = row[spec.label_column]
             if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or label < 0:
@@ -133,8 +133,8 @@ class HFItems(Dataset):
             item[spec.label_key] = torch.tensor(int(label), dtype=torch.int64)
         if spec.condition_column is not None:
             mode = "L" if spec.condition_channels == 1 else "RGB"
-            item[spec.condition_key] = to_model_range(to_pixels(row[spec.condition_column], mode, spec.condition_hw(),
-                                                                where.format(spec.condition_column), False))
+            item[spec.condition_key] = torch.tensor(to_pixels(row[spec.condition_column], mode, spec.condition_hw(),
+                                                              where.format(spec.condition_column), False))
         return item
 
 
