@@ -63,7 +63,7 @@ def split_images(run: RunConfig, split: str) -> Tensor:
     if dataset is None or len(dataset) == 0:
         raise EvaluationError(f"the {run.data.name} data has no {split} split (data.val_fraction is 0?)")
     key = run.model.first_stage_key
-    return to_model_range(torch.stack([torch.as_tensor(dataset[i][key]) for i in range(len(dataset))]))
+    return to_model_range(torch.stack([torch.as_tensor(dataset[i][key]) for i in range(len(dataset))])).float()
 
 
 class Evaluator:

@@ -46,7 +46,7 @@ def get_input(batch: Mapping[str, Any], key: str, layout: str, channels: int) ->
     elif x.shape[1] != channels:
         raise BatchError(f"batch[{key!r}] has shape {tuple(x.shape)}: with layout channels_first axis 1 must be the "
                          f"{channels} channels (is the data channels-last?)")
-    return to_model_range(x.to(memory_format=torch.contiguous_format))
+    return to_model_range(x.to(memory_format=torch.contiguous_format)).float()
 
 
 def conditions(batch: Mapping[str, Any], keys: ConditionKeys, conditioning_key: str | None) -> dict[str, Any]:
@@ -55,7 +55,7 @@ def conditions(batch: Mapping[str, Any], keys: ConditionKeys, conditioning_key: 
         return {}
     cond: dict[str, Any] = {}
     if keys.concat:
-        cond["c_concat"] = [to_model_range(torch.as_tensor(batch[keys.concat]))]  # uint8 condition images too
+        cond["c_concat"] = [to_model_range(torch.as_tensor(batch[keys.concat])).float()]  # uint8 images too
     if keys.context:
         cond["c_crossattn"] = [torch.as_tensor(batch[keys.context]).float()]
     if keys.labels:
@@ -91,8 +91,7 @@ class ConditionDropout:
         for key, entry in self.entries.items():
             if key not in batch:
                 raise BatchError(f"ucg_training names batch key {key!r}, the batch has {sorted(map(str, batch))}")
-            value = torch.as_tensor(batch[key])
-            value = to_model_range(value) if value.dtype == torch.uint8 else value
+            value = to_model_range(torch.as_tensor(batch[key]))
             device = generator.device if generator is not None else value.device
             drop = torch.rand(value.shape[0], generator=generator, device=device) < entry.p  # [B]
             replacement = torch.as_tensor(entry.val if entry.val is not None else 0, dtype=value.dtype)

@@ -14,7 +14,8 @@ from ddpm_kit.components.data.base import LAYOUTS
 
 
 def to_model_range(x: Tensor) -> Tensor:
-    """8-bit pixels p (uint8, 0..255) as float32 x = p / 127.5 - 1 in [-1, 1]; any other tensor as float32, unchanged.
+    """8-bit pixels p (uint8, 0..255) as float32 x = p / 127.5 - 1 in [-1, 1]; any other tensor (already in the
+    model's range, or not an image: labels, embeddings) is returned as it is.
 
     Image sources may hand their items over as uint8 (a quarter of float32's bytes between loader workers
     and the trainer, and from host to device) and the model converts them here, on its device, as EDM2's
@@ -22,7 +23,7 @@ def to_model_range(x: Tensor) -> Tensor:
     """
     if x.dtype == torch.uint8:
         return x.to(torch.float32).div_(127.5).sub_(1.0)
-    return x.float()
+    return x
 
 
 class DataSourceError(ValueError):

@@ -17,10 +17,10 @@ def test_pixels_become_x_over_127_5_minus_1_for_every_byte() -> None:
     assert torch.equal(pixels, torch.from_numpy(np.tile(np.arange(256, dtype=np.uint8), (3, 4, 1))))  # not edited
 
 
-def test_other_tensors_are_float32_and_unscaled() -> None:
+def test_other_tensors_are_returned_as_they_are() -> None:
     x = torch.linspace(-1, 1, 7, dtype=torch.float64)
-    assert torch.equal(to_model_range(x), x.float())
+    assert to_model_range(x) is x  # unscaled, dtype kept (callers cast to float32)
     labels = torch.arange(5)
-    assert torch.equal(to_model_range(labels), labels.float())
+    assert to_model_range(labels) is labels  # int64 labels stay labels
     same = torch.randn(4)
-    assert to_model_range(same) is same  # already float32: no copy
+    assert to_model_range(same) is same  # float32: no copy
